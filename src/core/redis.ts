@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+/** A redis-server this process started for itself, and how to stop it. */
+export interface PrivateRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Resolves true when something accepts TCP connections on host:port within the timeout. */
+export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Asks the kernel for a TCP port that is free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Thrown when no Redis is configured, none answers locally, and redis-server is not installed. */
+export class RedisMissingError extends Error {
+  override readonly name = 'RedisMissingError';
+}
+
+/** Starts redis-server from PATH on a free loopback port, without persistence, for this run only. */
+export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'deckhand-redis-'));
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  const spawned = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(false));
+    child.once('spawn', () => resolve(true));
+  });
+  if (!spawned) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new RedisMissingError(
+      'No Redis: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, and redis-server is not on PATH. ' +
+        'Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL=redis://host:6379.',
+    );
+  }
+  for (let i = 0; i < 100 && !(await portAnswers(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = `redis://127.0.0.1:${port}`;
+  log?.info({ redisPort: port }, 'started a private redis-server for this run (no persistence)');
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Picks Redis: REDIS_URL, else a local server on 6379, else a private redis-server. */
+export async function resolveRedis(configured: string | undefined, log: Logger): Promise<{ url: string; stop?: () => Promise<void> }> {
+  if (configured) return { url: configured };
+  if (await portAnswers(6379)) return { url: 'redis://127.0.0.1:6379' };
+  const started = await startPrivateRedis(log);
+  return { url: started.url, stop: started.stop };
+}
+
+/** ioredis options for a URL, with the settings BullMQ workers require. */
+export function redisOptions(url: string): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
