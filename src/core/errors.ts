@@ -1,6 +1,6 @@
 /** An error whose message is fit to show in the channel or console as it is (bad input, unknown name). */
 export class UserError extends Error {
-  override readonly name = 'UserError';
+  override readonly name: string = 'UserError';
 
   constructor(message: string, readonly context: Record<string, unknown> = {}) {
     super(message);
@@ -9,7 +9,7 @@ export class UserError extends Error {
 
 /** A Docker engine answer that Deckhand could not turn into success, with where it happened. */
 export class EngineError extends Error {
-  override readonly name = 'EngineError';
+  override readonly name: string = 'EngineError';
 
   constructor(
     message: string,

@@ -62,10 +62,9 @@ export class CommandQueue {
   async wait(jobId: string, options: WaitOptions): Promise<CommandResult> {
     const events = await this.queueEvents();
     const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => {
-      if (id === jobId && options.onProgress) {
-        const line = typeof data === 'object' && data !== null && 'line' in data ? String((data as { line: unknown }).line) : String(data);
-        options.onProgress(line);
-      }
+      if (id !== jobId || !options.onProgress) return;
+      const lines = (data as { lines?: unknown } | null)?.lines;
+      for (const line of Array.isArray(lines) ? lines : [data]) options.onProgress(String(line));
     };
     events.on('progress', onProgress);
     try {
