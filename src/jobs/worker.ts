@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Backend } from '../core/backend.js';
+import { UserError, isTransient } from '../core/errors.js';
+import type { CommandJob, CommandResult } from '../core/types.js';
+import { encodeFailure } from './failure.js';
+import { handle } from './handlers.js';
+import { COMMAND_QUEUE } from './queue.js';
+
+/** Hooks run around every command; recovery uses them to reconcile before and after. */
+export interface CommandHooks {
+  before?(job: CommandJob, log: Logger): Promise<void>;
+  after?(job: CommandJob, log: Logger, outcome: 'ok' | 'user_error' | 'internal_error'): Promise<void>;
+}
+
+export interface WorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  backend: Backend;
+  log: Logger;
+  concurrency: number;
+  hooks?: CommandHooks;
+}
+
+/** How often progress lines are flushed to whoever waits, at most. */
+const PROGRESS_FLUSH_MS = 250;
+
+/** Takes commands off the queue and carries them out through the backend. */
+export function startWorker(options: WorkerOptions): Worker<CommandJob, CommandResult> {
+  const { backend, log, hooks } = options;
+  const worker = new Worker<CommandJob, CommandResult>(
+    COMMAND_QUEUE,
+    async (job) => {
+      const jobLog = log.child({
+        jobId: job.id,
+        command: job.data.command.kind,
+        user: job.data.requester.userName ?? job.data.requester.userId,
+        source: job.data.requester.source,
+        attempt: job.attemptsMade + 1,
+      });
+      const progress = progressSink(job);
+      const started = Date.now();
+      jobLog.info({ text: job.data.text }, 'command started');
+      try {
+        await hooks?.before?.(job.data, jobLog);
+        const result = await handle(backend, job.data.command, { jobId: job.id!, log: jobLog, progress: progress.push });
+        await progress.flush();
+        jobLog.info({ ms: Date.now() - started, summary: result.summary }, 'command succeeded');
+        await hooks?.after?.(job.data, jobLog, 'ok');
+        return result;
+      } catch (err) {
+        await progress.flush().catch(() => undefined);
+        throw await failure(err, job, jobLog, Date.now() - started, hooks);
+      }
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      // A job whose worker died is handed out again (the handlers converge), a few times at most.
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', (err) => log.error({ err }, 'worker connection error'));
+  return worker;
+}
+
+/** Turns any error into what BullMQ should do with the job: retry, or fail with a readable reason. */
+async function failure(err: unknown, job: Job<CommandJob>, log: Logger, ms: number, hooks?: CommandHooks): Promise<Error> {
+  if (err instanceof UserError) {
+    log.info({ ms, reason: err.message, ...err.context }, 'command refused or failed for the user');
+    await hooks?.after?.(job.data, log, 'user_error').catch(() => undefined);
+    return new UnrecoverableError(encodeFailure({ kind: 'user', message: err.message }));
+  }
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  if (isTransient(err) && !lastAttempt) {
+    log.warn({ err, ms }, 'command hit a dropped connection; it will be retried');
+    return err as Error;
+  }
+  const ref = randomBytes(4).toString('hex');
+  log.error({ err, ms, ref }, 'command failed with an internal error');
+  await hooks?.after?.(job.data, log, 'internal_error').catch(() => undefined);
+  return new UnrecoverableError(encodeFailure({ kind: 'internal', message: 'internal error', ref }));
+}
+
+/** Batches progress lines so a chatty build costs a Redis write per quarter second, not per line. */
+function progressSink(job: Job) {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return chain;
+    const lines = pending;
+    pending = [];
+    chain = chain.then(() => job.updateProgress({ lines })).catch(() => undefined);
+    return chain;
+  };
+  return {
+    push: (line: string) => {
+      pending.push(line);
+      timer ??= setTimeout(flush, PROGRESS_FLUSH_MS);
+    },
+    flush: () => flush(),
+  };
+}
