@@ -1,0 +1,158 @@
+import { Command as Program } from 'commander';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './core/config.js';
+import { createLogger } from './core/log.js';
+import { RedisMissingError } from './core/redis.js';
+import { runConsole, runLine } from './console/console.js';
+import { DockerUnreachableError, openRuntime, runWorker, type Runtime } from './runtime.js';
+
+/** How long a worker may take to finish what it is running after SIGTERM. */
+const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_MS ?? 25_000);
+
+function setup(): { config: Config; log: Logger } {
+  const config = loadConfig();
+  return { config, log: createLogger(config.LOG_LEVEL) };
+}
+
+/** Closes the worker and the runtime once, on the first SIGTERM or SIGINT, within the grace period. */
+function onShutdown(log: Logger, close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: taking no new work');
+    const timer = setTimeout(() => {
+      log.error('shutdown grace period ran out; exiting with work still open');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS + 5000);
+    timer.unref();
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+async function startWorkerProcess(rt: Runtime) {
+  const worker = runWorker(rt);
+  await worker.waitUntilReady();
+  rt.log.info({ instance: rt.config.DECKHAND_INSTANCE, concurrency: rt.config.WORKER_CONCURRENCY }, 'worker ready');
+  return worker;
+}
+
+async function closeWorker(rt: Runtime, worker: Awaited<ReturnType<typeof startWorkerProcess>>): Promise<void> {
+  const graceful = worker.close();
+  const timedOut = await Promise.race([
+    graceful.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), SHUTDOWN_GRACE_MS).unref()),
+  ]);
+  if (timedOut) {
+    rt.log.warn('jobs still running after the grace period; they will be handed to the next worker');
+    await worker.close(true);
+  }
+  await rt.close();
+}
+
+const program = new Program('deckhand')
+  .description('Run Docker from a Discord channel, or from this console.')
+  .showHelpAfterError();
+
+program
+  .command('start', { isDefault: true })
+  .description('run the bot and the worker (with DISCORD_TOKEN), or the worker and an interactive console')
+  .action(async () => {
+    const { config, log } = setup();
+    const rt = await openRuntime(config, log, true);
+    const worker = await startWorkerProcess(rt);
+    if (config.DISCORD_TOKEN) {
+      const { startBot } = await import('./discord/bot.js');
+      const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
+      onShutdown(log, async () => {
+        await bot.stop();
+        await closeWorker(rt, worker);
+      });
+      return;
+    }
+    onShutdown(log, () => closeWorker(rt, worker));
+    await runConsole({ queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS });
+    await closeWorker(rt, worker);
+    process.exit(0);
+  });
+
+program
+  .command('exec')
+  .description('run one command and print its result, e.g. deckhand exec "scale up 3 worker1"')
+  .argument('<command...>', 'the command line, quoted as one argument or as several')
+  .action(async (words: string[]) => {
+    const { config, log } = setup();
+    const rt = await openRuntime(config, log, true);
+    const worker = await startWorkerProcess(rt);
+    const outcome = await runLine(
+      words.join(' '),
+      { queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS },
+      (line) => process.stderr.write(`  … ${line}\n`),
+    );
+    (outcome.ok ? process.stdout : process.stderr).write(`${outcome.output}\n`);
+    await closeWorker(rt, worker);
+    process.exit(outcome.ok ? 0 : 1);
+  });
+
+program
+  .command('worker')
+  .description('run only the worker: take commands off the queue and carry them out')
+  .action(async () => {
+    const { config, log } = setup();
+    const rt = await openRuntime(config, log, true);
+    const worker = await startWorkerProcess(rt);
+    onShutdown(log, () => closeWorker(rt, worker));
+  });
+
+program
+  .command('bot')
+  .description('run only the Discord bot (needs DISCORD_TOKEN); a worker elsewhere carries out the commands')
+  .action(async () => {
+    const { config, log } = setup();
+    if (!config.DISCORD_TOKEN) throw new ConfigError('DISCORD_TOKEN: required to run the bot');
+    const rt = await openRuntime(config, log, false);
+    const { startBot } = await import('./discord/bot.js');
+    const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
+    onShutdown(log, async () => {
+      await bot.stop();
+      await rt.close();
+    });
+  });
+
+program
+  .command('register')
+  .description('register the slash commands with Discord (one guild with DISCORD_GUILD_ID, else global)')
+  .action(async () => {
+    const { config, log } = setup();
+    const { registerCommands } = await import('./discord/register.js');
+    await registerCommands(config, log);
+  });
+
+program
+  .command('doctor')
+  .description('check what a new install usually gets wrong, one line each')
+  .action(async () => {
+    const config = loadConfig();
+    const { runDoctor, formatDoctor } = await import('./ops/doctor.js');
+    const result = await runDoctor(config);
+    process.stdout.write(`${formatDoctor(result)}\n`);
+    process.exit(result.ok ? 0 : 1);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof DockerUnreachableError || err instanceof RedisMissingError) {
+    process.stderr.write(`deckhand: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
