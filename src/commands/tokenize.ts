@@ -26,10 +26,8 @@ export function tokenize(line: string): string[] {
     throw new UserError('backticks (`) are not accepted: Deckhand runs no shell on the host');
   }
 
-  const open = unclosedQuote(line);
-  if (open) throw new UserError(`the command has an unclosed ${open} quote`);
-
-  return words(parse(line, (key) => literalVariable(line, key)));
+  const escaped = checkQuoting(line);
+  return words(parse(escaped, (key) => literalVariable(line, key)));
 }
 
 function words(entries: ParseEntry[]): string[] {
@@ -47,9 +45,7 @@ function words(entries: ParseEntry[]): string[] {
       continue;
     }
 
-    if ('comment' in entry) {
-      throw new UserError('an unquoted # starts a shell comment; quote it to pass it on');
-    }
+    if ('comment' in entry) throw new Error('tokenize: checkQuoting let a comment through');
 
     const before = entries[i - 1];
     const op = entry.op === '(' && typeof before === 'string' && before.endsWith('$') ? '$(' : entry.op;
@@ -69,26 +65,38 @@ function literalVariable(line: string, key: string): string {
   return `\${${key}}`;
 }
 
-/** The quote character left open at the end of the line, if any (shell-quote drops it silently). */
-function unclosedQuote(line: string): string | undefined {
+/**
+ * Walks the line's quoting as a shell would, to do the two things shell-quote does differently from
+ * a shell: it silently drops an unclosed quote, and it reads `#` inside a word (`COLOR=a#b`) as the
+ * start of a comment. The first is refused; the second is escaped so the `#` stays in its word.
+ */
+function checkQuoting(line: string): string {
   let open: '"' | "'" | "$'" | undefined;
+  let out = '';
 
   for (let i = 0; i < line.length; i++) {
-    const c = line[i];
+    const c = line[i] ?? '';
+    const before = line[i - 1] ?? '';
+    out += c;
+
     if (open === "'") {
       if (c === "'") open = undefined;
     } else if (c === '\\') {
+      out += line[i + 1] ?? '';
       i++;
     } else if (open) {
       if (c === open.at(-1)) open = undefined;
     } else if (c === '"') {
       open = '"';
     } else if (c === "'") {
-      open = line[i - 1] === '$' ? "$'" : "'";
-    } else if (c === '#' && (i === 0 || /\s/.test(line[i - 1] ?? ''))) {
-      break;
+      open = before === '$' ? "$'" : "'";
+    } else if (c === '#' && (i === 0 || /\s/.test(before))) {
+      throw new UserError('an unquoted # starts a shell comment; quote it to pass it on');
+    } else if (c === '#') {
+      out = `${out.slice(0, -1)}\\#`;
     }
   }
 
-  return open === "$'" ? "'" : open;
+  if (open) throw new UserError(`the command has an unclosed ${open.at(-1)} quote`);
+  return out;
 }
