@@ -6,10 +6,13 @@ import type { HealthCheck } from './http.js';
 export function redisCheck(redis: Redis): HealthCheck {
   return async () => {
     // With maxRetriesPerRequest null (BullMQ's setting) a command sent while offline waits forever.
-    if (redis.status !== 'ready') return { ok: false, detail: `redis connection is ${redis.status}` };
+    if (redis.status !== 'ready')
+      return { ok: false, detail: `redis connection is ${redis.status}` };
 
     const answer = await redis.ping();
-    return answer === 'PONG' ? { ok: true } : { ok: false, detail: `unexpected PING answer ${answer}` };
+    return answer === 'PONG'
+      ? { ok: true }
+      : { ok: false, detail: `unexpected PING answer ${answer}` };
   };
 }
 

@@ -51,7 +51,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   });
 
   const { port } = server.address() as AddressInfo;
-  log.info({ port, host, checks: Object.keys(checks) }, 'ops endpoint listening (/healthz, /metrics)');
+  log.info(
+    { port, host, checks: Object.keys(checks) },
+    'ops endpoint listening (/healthz, /metrics)',
+  );
 
   return {
     port,
@@ -100,7 +103,9 @@ export async function runChecks(
   timeoutMs: number,
 ): Promise<{ ok: boolean; failing: string[]; checks: Record<string, CheckResult> }> {
   const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => [name, await bounded(check, timeoutMs)] as const),
+    Object.entries(checks).map(
+      async ([name, check]) => [name, await bounded(check, timeoutMs)] as const,
+    ),
   );
   const failing = entries.filter(([, r]) => !r.ok).map(([name]) => name);
   return { ok: failing.length === 0, failing, checks: Object.fromEntries(entries) };
@@ -109,7 +114,10 @@ export async function runChecks(
 async function bounded(check: HealthCheck, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(
+      () => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
   });
 
   try {
@@ -125,7 +133,9 @@ async function bounded(check: HealthCheck, timeoutMs: number): Promise<CheckResu
 function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+    return typeof code === 'string' && !err.message.includes(code)
+      ? `${code}: ${err.message}`
+      : err.message;
   }
   return String(err);
 }

@@ -57,7 +57,7 @@ export const crashLoops = new Counter({
   registers: [registry],
 });
 
-/** Containers Deckhand manages, by Docker state, read from the engine each time Prometheus scrapes. */
+/** Containers Deckhand manages, by Docker state, read from the engine on each scrape. */
 export const managedContainers = new Gauge({
   name: 'deckhand_managed_containers',
   help: 'Containers Deckhand manages, by state (running, exited, ...).',
@@ -76,7 +76,7 @@ export const proxyReloadsTotal = new Counter({
   registers: [registry],
 });
 
-/** Scrapes in which a source (queue, engine) failed; its gauge is empty then, the count shows next scrape. */
+/** Scrapes in which a gauge's source failed; that gauge is empty then (counted in the next scrape). */
 export const scrapeErrorsTotal = new Counter({
   name: 'deckhand_scrape_errors_total',
   help: 'Scrapes in which a gauge source failed, by source.',
@@ -84,12 +84,12 @@ export const scrapeErrorsTotal = new Counter({
   registers: [registry],
 });
 
-/** Sets where `deckhand_queue_jobs` is read from on each scrape (for example `queue.getJobCounts()`). */
+/** Sets where `deckhand_queue_jobs` is read on each scrape (for example BullMQ's getJobCounts). */
 export function setQueueDepthSource(fn: (() => Promise<StateCounts>) | undefined): void {
   queueDepthSource = fn;
 }
 
-/** Sets where `deckhand_managed_containers` is read from on each scrape (counts by Docker state). */
+/** Sets where `deckhand_managed_containers` is read on each scrape (counts by Docker state). */
 export function setContainerStateSource(fn: (() => Promise<StateCounts>) | undefined): void {
   containerStateSource = fn;
 }

@@ -17,7 +17,7 @@ export interface RateLimiter {
   take(userId: string): Promise<RateDecision>;
 }
 
-/** Creates a per-user limiter on Redis; when Redis is away or slow it falls back to this process's memory. */
+/** Creates a per-user limiter on Redis that falls back to process memory when Redis is away or slow. */
 export function createRateLimiter(
   redis: Redis,
   prefix: string,

@@ -29,7 +29,12 @@ describe('ops endpoint', () => {
   beforeAll(async () => {
     live = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     await live.ping();
-    dead = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: null });
+    dead = new Redis({
+      port: await freePort(),
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+    });
     dead.on('error', () => undefined);
     dead.connect().catch(() => undefined);
   });
@@ -44,7 +49,12 @@ describe('ops endpoint', () => {
 
   describe('/healthz', () => {
     it('answers 200 with every check when all pass', async () => {
-      server = await startOpsServer({ port: 0, host: '127.0.0.1', log, checks: { redis: redisCheck(live) } });
+      server = await startOpsServer({
+        port: 0,
+        host: '127.0.0.1',
+        log,
+        checks: { redis: redisCheck(live) },
+      });
 
       const res = await fetch(url('/healthz'));
       const body = await res.json();
@@ -77,7 +87,9 @@ describe('ops endpoint', () => {
       expect(res.status).toBe(503);
       expect(body.failing.sort()).toEqual(['docker', 'gateway', 'queue']);
       expect(body.checks.redis).toEqual({ ok: true });
-      expect(body.checks.queue.detail).toMatch(/redis connection is (connecting|reconnecting|close|end)/);
+      expect(body.checks.queue.detail).toMatch(
+        /redis connection is (connecting|reconnecting|close|end)/,
+      );
       expect(body.checks.docker.detail).toBe('no answer within 300 ms');
       expect(body.checks.gateway.detail).toBe('ECONNREFUSED: connect refused');
     });
@@ -105,10 +117,18 @@ describe('ops endpoint', () => {
       const text = await res.text();
 
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-      expect(sample(text, 'deckhand_commands_total{command="scale",outcome="ok"}')).toBe(okBefore + 2);
-      expect(sample(text, 'deckhand_commands_total{command="run",outcome="refused"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'deckhand_job_duration_seconds_bucket{le="0.5",command="scale"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'deckhand_proxy_reloads_total{outcome="rejected"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'deckhand_commands_total{command="scale",outcome="ok"}')).toBe(
+        okBefore + 2,
+      );
+      expect(
+        sample(text, 'deckhand_commands_total{command="run",outcome="refused"}'),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'deckhand_job_duration_seconds_bucket{le="0.5",command="scale"}'),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'deckhand_proxy_reloads_total{outcome="rejected"}'),
+      ).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'deckhand_queue_jobs{state="waiting"}')).toBe(3);
       expect(sample(text, 'deckhand_managed_containers{state="running"}')).toBe(4);
       expect(sample(text, 'deckhand_managed_containers{state="exited"}')).toBe(1);
@@ -127,7 +147,9 @@ describe('ops endpoint', () => {
       expect(first.status).toBe(200);
       expect(sample(text, 'deckhand_queue_jobs{state="waiting"}')).toBe(7);
       expect(sample(text, 'deckhand_managed_containers{state="running"}')).toBeUndefined();
-      expect(sample(next, 'deckhand_scrape_errors_total{source="container states"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(next, 'deckhand_scrape_errors_total{source="container states"}'),
+      ).toBeGreaterThanOrEqual(1);
     });
   });
 });

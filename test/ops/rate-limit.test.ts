@@ -48,11 +48,19 @@ describe('per-user rate limit', () => {
   });
 
   it('keeps answering from memory while Redis is unreachable', async () => {
-    const away = new Redis({ host: '127.0.0.1', port: await freePort(), maxRetriesPerRequest: null });
+    const away = new Redis({
+      host: '127.0.0.1',
+      port: await freePort(),
+      maxRetriesPerRequest: null,
+    });
     away.on('error', () => undefined);
     const limiter = createRateLimiter(away, prefix(), 2);
 
-    const answers = [await limiter.take('444444'), await limiter.take('444444'), await limiter.take('444444')];
+    const answers = [
+      await limiter.take('444444'),
+      await limiter.take('444444'),
+      await limiter.take('444444'),
+    ];
 
     expect(answers.map((a) => a.ok)).toEqual([true, true, false]);
     away.disconnect();
