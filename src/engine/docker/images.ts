@@ -206,14 +206,12 @@ export function proxyDockerfile(baseImage: string): string {
     'RUN apt-get update -q \\',
     ' && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\',
     '      nginx libnginx-mod-stream procps \\',
-    ' && rm -rf /var/lib/apt/lists/* \\',
+    ' && apt-get clean && rm -rf /var/lib/apt/lists/* \\',
     ' && rm -f /etc/nginx/sites-enabled/default \\',
     ' && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log \\',
-    // Stream servers are dropped into a directory, so a reload sees new files (not a stale inode).
-    ' && mkdir -p /etc/nginx/stream.d \\',
-    " && printf '\\nstream {\\n    include /etc/nginx/stream.d/*.conf;\\n}\\n' >> /etc/nginx/nginx.conf \\",
-    // nginx -t proves at build time that the stream module loads the way Debian enables it.
-    ' && nginx -t',
+    // Proves at build time that the stream module loads the way Debian enables it.
+    " && printf 'include /etc/nginx/modules-enabled/*.conf;\\nevents {}\\nstream {}\\n' > /tmp/check.conf \\",
+    ' && nginx -t -c /tmp/check.conf && rm /tmp/check.conf',
     // nginx finishes open connections on SIGQUIT; SIGTERM would cut them.
     'STOPSIGNAL SIGQUIT',
     `CMD ["nginx", "-g", "daemon off;"]`,
@@ -229,10 +227,11 @@ export function checkedBaseImage(ref: string): string {
   return ref;
 }
 
-/** Packs a Dockerfile alone into a build context. */
-export function dockerfileContext(dockerfile: string): Readable {
+/** Packs a Dockerfile, and any small text files it copies, into a build context. */
+export function dockerfileContext(dockerfile: string, files: Record<string, string> = {}): Readable {
   const context = tar.pack();
   context.entry({ name: 'Dockerfile', mode: 0o644 }, dockerfile);
+  for (const [name, text] of Object.entries(files)) context.entry({ name, mode: 0o644 }, text);
   context.finalize();
   return asNodeStream(context);
 }
