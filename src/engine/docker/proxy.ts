@@ -177,20 +177,13 @@ export class Proxy {
 
   /** Creates and starts the proxy if missing, starts it if stopped, adopts it if it is ours. */
   async ensure(): Promise<void> {
-    const name = this.config.proxyName;
     let info = await this.inspect();
 
     if (!info) {
       info = await this.create();
       if (!info) return this.ensure();
     }
-    const labels = info.Config.Labels ?? {};
-    if (labels[LABEL.instance] !== this.config.DECKHAND_INSTANCE || labels[LABEL.role] !== 'proxy') {
-      throw new EngineError(
-        `a container named ${name} exists that Deckhand did not make; remove or rename it, or set DECKHAND_PROXY_NAME`,
-        { action: 'proxy.ensure', container: name, statusCode: 409 },
-      );
-    }
+    this.checkOurs(info, 'proxy.ensure');
     if (info.State.Running) return;
 
     try {
@@ -203,6 +196,10 @@ export class Proxy {
 
   /** Stops and removes the proxy container; already gone counts as done. */
   async remove(): Promise<void> {
+    const info = await this.inspect();
+    if (!info) return;
+    this.checkOurs(info, 'proxy.remove');
+
     for (let attempt = 0; ; attempt++) {
       try {
         await this.container().remove({ force: true });
@@ -285,21 +282,27 @@ export class Proxy {
   }
 
   // `nginx -s reload` only signals the master and exits 0 even when the master then fails to bind a
-  // port and keeps its old workers, so success is judged by a new generation of workers appearing.
+  // port and keeps its old workers, so success is judged by the worker generation changing.
   private async reload(): Promise<void> {
     const before = await this.workers();
-    const since = Math.floor(Date.now() / 1000) - 1;
+    const since = Date.now() / 1000;
 
     const result = await this.exec(['nginx', '-s', 'reload']);
     if (result.exitCode !== 0) throw new ProxyUpdateError('reload', errorLine(result.stderr));
 
     const deadline = Date.now() + RELOAD_VERIFY_MS;
-    while (Date.now() < deadline) {
+    for (let round = 1; Date.now() < deadline; round++) {
+      // Done only when old workers have stopped accepting, so the next connection meets new config.
       const now = await this.workers();
-      if (now.some((pid) => !before.includes(pid))) return;
+      if (now.some((pid) => !before.includes(pid)) && !now.some((pid) => before.includes(pid))) return;
+
+      // The master reports a failed reload in its log; looking now and then ends the wait early.
+      const failure = round % 5 === 0 ? await this.masterError(since) : undefined;
+      if (failure) throw new ProxyUpdateError('verify', failure);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new ProxyUpdateError('verify', await this.masterError(since));
+    const failure = await this.masterError(since);
+    throw new ProxyUpdateError('verify', failure ?? 'nginx kept its old workers, the new config is not live');
   }
 
   private async workers(): Promise<number[]> {
@@ -311,15 +314,22 @@ export class Proxy {
       .map((line) => Number.parseInt(line, 10));
   }
 
-  private async masterError(sinceSeconds: number): Promise<string> {
-    const fallback = 'nginx kept its old workers after the reload (new config did not take effect)';
+  // A busy port makes the master retry bind() for a few seconds before it gives up with "still could
+  // not bind()"; until then the reload may yet succeed, so only a final emergency counts.
+  private async masterError(sinceSeconds: number): Promise<string | undefined> {
     try {
       const raw = await this.container().logs({ stdout: true, stderr: true, since: sinceSeconds });
       const { stderr } = await this.demux(Readable.from([raw as unknown as Buffer]));
-      const lines = stderr.split('\n').filter((l) => /\[(emerg|alert|crit)\]/.test(l));
-      return lines.at(-1)?.replace(/^.*?\[(emerg|alert|crit)\]\s*\d+#\d+:\s*/, 'nginx: ') ?? fallback;
-    } catch {
-      return fallback;
+      const lines = stderr
+        .split('\n')
+        .filter((l) => /\[(emerg|alert|crit)\]/.test(l))
+        .map((l) => l.replace(/^.*?\[(emerg|alert|crit)\]\s*\d+#\d+:\s*/, 'nginx: '));
+      const retrying = (l: string) => /bind\(\) to .* failed \(98:/.test(l);
+      if (!lines.some((l) => !retrying(l))) return undefined;
+      return lines.find(retrying) ?? lines[0];
+    } catch (err) {
+      this.log.warn({ err }, 'could not read the proxy log');
+      return undefined;
     }
   }
 
@@ -423,6 +433,18 @@ export class Proxy {
         }),
       );
     });
+  }
+
+  private checkOurs(info: Dockerode.ContainerInspectInfo, action: string): void {
+    const labels = info.Config.Labels ?? {};
+    if (labels[LABEL.instance] === this.config.DECKHAND_INSTANCE && labels[LABEL.role] === 'proxy') return;
+
+    const name = this.config.proxyName;
+    throw new EngineError(
+      `a container named ${name} exists that Deckhand did not make; rename or remove it yourself, ` +
+        'or set DECKHAND_PROXY_NAME',
+      { action, container: name, statusCode: 409 },
+    );
   }
 
   private container(): Dockerode.Container {
