@@ -39,11 +39,23 @@ const ABOUT: Record<string, { what: string; more?: string[]; examples: string[] 
     what: 'add or remove N replicas of the service NAME (N is an increment)',
     examples: ['scale up 3 worker1', 'scale down 2 worker1'],
   },
-  stop: { what: 'stop a service and all its replicas; recovery leaves it alone', examples: ['stop worker1'] },
-  start: { what: 'start a stopped service again; recovery protects it again', examples: ['start worker1'] },
+  stop: {
+    what: 'stop a service and all its replicas; recovery leaves it alone',
+    examples: ['stop worker1'],
+  },
+  start: {
+    what: 'start a stopped service again; recovery protects it again',
+    examples: ['start worker1'],
+  },
   list: { what: 'show every service Deckhand manages', examples: ['list'] },
-  recovery: { what: 'bring back now every container that crashed but should run', examples: ['recovery'] },
-  quit: { what: 'remove every container, the proxy and the network Deckhand made', examples: ['quit'] },
+  recovery: {
+    what: 'bring back now every container that crashed but should run',
+    examples: ['recovery'],
+  },
+  quit: {
+    what: 'remove every container, the proxy and the network Deckhand made',
+    examples: ['quit'],
+  },
   help: { what: 'show this list, or the details of one command', examples: ['help run'] },
 };
 

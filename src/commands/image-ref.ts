@@ -17,7 +17,7 @@ const WITHOUT_DOMAIN = new RegExp(
   `^(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
 );
 
-/** Accepts an image reference in Docker's grammar (`nginx:alpine`, `image_1`, `reg:5000/a/b@sha256:…`). */
+/** Accepts an image reference in Docker's grammar, such as `nginx:alpine` or `reg:5000/a/b:v1`. */
 export function validateImageRef(s: string): string {
   // As docker does, the first component is a registry only if it looks like a host name.
   const firstSlash = s.indexOf('/');

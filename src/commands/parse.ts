@@ -35,7 +35,7 @@ const COMMANDS: Record<string, Handler> = {
   quit: (args) => (exactly('quit', args, 0), { kind: 'quit' }),
 };
 
-/** Reads one line of console or chat text into help or a validated Command; bad input is a UserError. */
+/** Reads one line of console or chat text into help or a validated Command; bad input throws. */
 export function parseCommandLine(line: string, options: ParseOptions): ParsedLine {
   const [word, ...args] = tokenize(line);
   if (word === undefined) throw new UserError(`type a command\n\n${helpText()}`);
@@ -48,7 +48,9 @@ export function parseCommandLine(line: string, options: ParseOptions): ParsedLin
   }
 
   const handler = COMMANDS[name];
-  if (!handler) throw new UserError(`unknown command ${show(word)}\n\n${helpText()}`, { value: word });
+  if (!handler) {
+    throw new UserError(`unknown command ${show(word)}\n\n${helpText()}`, { value: word });
+  }
   return { kind: 'command', command: handler(args, options) };
 }
 
@@ -78,7 +80,9 @@ function scale(args: string[], options: ParseOptions): Command {
   const [direction, count, name] = exactly('scale', args, 3);
   const dir = direction.toLowerCase();
   if (dir !== 'up' && dir !== 'down') {
-    throw new UserError(`scale goes up or down, not ${show(direction)}; usage: ${COMMAND_USAGE.scale}`);
+    throw new UserError(
+      `scale goes up or down, not ${show(direction)}; usage: ${COMMAND_USAGE.scale}`,
+    );
   }
   return {
     kind: 'scale',
@@ -100,7 +104,8 @@ function exactly<N extends number>(what: string, args: string[], n: N): Tuple<N>
   if (args.length !== n) {
     const usage = USAGE_OF[what] ?? COMMAND_USAGE[what] ?? what;
     const got = args.length === 0 ? 'none' : args.map(show).join(' ');
-    throw new UserError(`${what} takes ${n} argument${n === 1 ? '' : 's'}, got ${got}; usage: ${usage}`);
+    const plural = n === 1 ? '' : 's';
+    throw new UserError(`${what} takes ${n} argument${plural}, got ${got}; usage: ${usage}`);
   }
   return args as Tuple<N>;
 }

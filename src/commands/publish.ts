@@ -16,7 +16,9 @@ export function parsePublish(spec: string): PortSpec {
   if (rest.length > 0 || (protocol !== 'tcp' && protocol !== 'udp')) {
     throw bad('the protocol after / must be tcp or udp');
   }
-  if (body.includes('-')) throw bad('port ranges are not supported; publish each port with its own -p');
+  if (body.includes('-')) {
+    throw bad('port ranges are not supported; publish each port with its own -p');
+  }
 
   // Split from the right, as docker does, so that an IPv6 host address may contain colons.
   const last = body.lastIndexOf(':');

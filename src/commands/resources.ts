@@ -13,7 +13,9 @@ export function parseMemory(s: string): number {
   const bytes = match ? Math.floor(Number(match[1]) * UNITS[unit]) : NaN;
 
   if (!Number.isSafeInteger(bytes)) {
-    throw new UserError(`memory ${show(s)} is not a size; give e.g. 512m, 1g or 1024k`, { value: s });
+    throw new UserError(`memory ${show(s)} is not a size; give e.g. 512m, 1g or 1024k`, {
+      value: s,
+    });
   }
   if (bytes < MIN_MEMORY) {
     throw new UserError(`memory ${show(s)} is below the engine's minimum of 6m`, { value: s });

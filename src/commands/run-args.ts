@@ -122,7 +122,8 @@ function fromCommander(err: CommanderError): UserError {
 
   if (err.code === 'commander.optionMissingArgument') {
     const flags = /option '([^<']*?)\s*</.exec(err.message)?.[1] ?? 'option';
-    return new UserError(`run option ${flags.replace(', ', '/')} needs a value\n${COMMAND_USAGE.run}`);
+    const named = flags.replace(', ', '/');
+    return new UserError(`run option ${named} needs a value\n${COMMAND_USAGE.run}`);
   }
 
   return new UserError(`run: ${err.message.replace(/^error: /, '')}\n${COMMAND_USAGE.run}`);

@@ -15,13 +15,15 @@ export function parseEnv(value: string): string {
   // bot's own (tokens included), so only explicit KEY=VALUE is accepted.
   if (eq < 0) {
     throw new UserError(
-      `-e ${show(value)}: give KEY=VALUE; Deckhand does not pass on variables from its own environment`,
+      `-e ${show(value)}: give KEY=VALUE; ` +
+        'Deckhand does not pass on variables from its own environment',
     );
   }
   const key = value.slice(0, eq);
   if (!ENV_KEY.test(key)) {
     throw new UserError(
-      `-e ${show(value)}: ${show(key)} is not a variable name (letters, digits, _ . -, not starting with a digit)`,
+      `-e ${show(value)}: ${show(key)} is not a variable name ` +
+        '(letters, digits, _ . -, not starting with a digit)',
     );
   }
   return value;
@@ -34,7 +36,9 @@ export function parseLabel(value: string): [string, string] {
   const text = eq < 0 ? '' : value.slice(eq + 1);
 
   if (key.length > 128 || !LABEL_KEY.test(key)) {
-    throw new UserError(`-l ${show(value)}: ${show(key)} is not a label key (letters, digits, . _ / -)`);
+    throw new UserError(
+      `-l ${show(value)}: ${show(key)} is not a label key (letters, digits, . _ / -)`,
+    );
   }
   if (key.toLowerCase().startsWith('deckhand.')) {
     throw new UserError(`-l ${show(value)}: label keys starting with deckhand. belong to Deckhand`);

@@ -48,8 +48,8 @@ function words(entries: ParseEntry[]): string[] {
     if ('comment' in entry) throw new Error('tokenize: checkQuoting let a comment through');
 
     const before = entries[i - 1];
-    const op = entry.op === '(' && typeof before === 'string' && before.endsWith('$') ? '$(' : entry.op;
-    if (op === '$(') out.pop();
+    const substitution = entry.op === '(' && typeof before === 'string' && before.endsWith('$');
+    const op = substitution ? '$(' : entry.op;
     throw new UserError(
       `the shell operator ${op} is not accepted (Deckhand runs no shell); quote it to pass it on`,
     );

@@ -8,7 +8,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const REPLICA_SUFFIX = /^(.+)-r\d+$/;
 
-/** Accepts a Debian package name for `apt-get install`, refusing anything a shell or apt would read as more. */
+/** Accepts a Debian package name for apt-get; what a shell or apt would read as more is refused. */
 export function validatePackageName(s: string): string {
   if (s.length > 128 || !DEBIAN_PACKAGE.test(s)) {
     throw new UserError(
@@ -41,9 +41,10 @@ export function validateFileName(s: string): string {
 /** Turns a port number given as text into a number from 1 to 65535. */
 export function parsePort(s: string): number {
   if (!/^\d{1,10}$/.test(s)) {
-    throw new UserError(`port ${show(s)} is not a number; a port is a whole number from 1 to 65535`, {
-      value: s,
-    });
+    throw new UserError(
+      `port ${show(s)} is not a number; a port is a whole number from 1 to 65535`,
+      { value: s },
+    );
   }
 
   const port = Number(s);
@@ -67,7 +68,7 @@ export function parseCount(s: string, max: number): number {
   return count;
 }
 
-/** Accepts a service name in Docker's container-name grammar that cannot be mistaken for a replica. */
+/** Accepts a service name in Docker's container-name grammar that cannot pass for a replica's. */
 export function validateServiceName(s: string): string {
   if (s.length > 63 || !SERVICE_NAME.test(s)) {
     throw new UserError(

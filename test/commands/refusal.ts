@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 
 import { UserError } from '../../src/core/errors.js';
 
-/** Runs fn and returns the UserError it throws, failing the test if it throws nothing or something else. */
+/** Runs fn and returns the UserError it throws; no error or another kind fails the test. */
 export function refusal(fn: () => unknown): UserError {
   try {
     fn();

@@ -37,7 +37,8 @@ describe('package names', () => {
     'a'.repeat(129),
   ])('refuses %j before any build, naming it', (name) => {
     const message = refusal(() => validatePackageName(name)).message;
-    expect(message).toContain(JSON.stringify(name.length > 80 ? name.slice(0, 77) : name).slice(0, -1));
+    const shown = JSON.stringify(name.length > 80 ? name.slice(0, 77) : name).slice(0, -1);
+    expect(message).toContain(shown);
     expect(message).toContain('not a Debian package name');
   });
 
@@ -90,7 +91,7 @@ describe('ports', () => {
     expect(parsePort(text)).toBe(port);
   });
 
-  it.each(['0', '65536', '99999', '-1', 'abc', '80a', '8.5', '1e3', '', ' 80', '0x50', '99999999999'])(
+  it.each(['0', '65536', '99999', '-1', 'abc', '80a', '8.5', '1e3', '', ' 80', '0x50', '12345678'])(
     'refuses %j, naming it',
     (text) => {
       const message = refusal(() => parsePort(text)).message;
