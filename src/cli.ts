@@ -1,4 +1,5 @@
 import { Command as Program } from 'commander';
+import { quote } from 'shell-quote';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/log.js';
@@ -9,9 +10,11 @@ import { DockerUnreachableError, openRuntime, runWorker, type Runtime } from './
 /** How long a worker may take to finish what it is running after SIGTERM. */
 const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_MS ?? 25_000);
 
-function setup(): { config: Config; log: Logger } {
+function setup(interactive = false): { config: Config; log: Logger } {
   const config = loadConfig();
-  return { config, log: createLogger(config.LOG_LEVEL) };
+  // At a console the replies speak for themselves; logs stay for warnings unless LOG_LEVEL asks for more.
+  const level = interactive && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL;
+  return { config, log: createLogger(level) };
 }
 
 /** Closes the worker and the runtime once, on the first SIGTERM or SIGINT, within the grace period. */
@@ -60,13 +63,14 @@ async function closeWorker(rt: Runtime, worker: Awaited<ReturnType<typeof startW
 
 const program = new Program('deckhand')
   .description('Run Docker from a Discord channel, or from this console.')
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 program
   .command('start', { isDefault: true })
   .description('run the bot and the worker (with DISCORD_TOKEN), or the worker and an interactive console')
   .action(async () => {
-    const { config, log } = setup();
+    const { config, log } = setup(!process.env.DISCORD_TOKEN);
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
     if (config.DISCORD_TOKEN) {
@@ -88,12 +92,16 @@ program
   .command('exec')
   .description('run one command and print its result, e.g. deckhand exec "scale up 3 worker1"')
   .argument('<command...>', 'the command line, quoted as one argument or as several')
+  .passThroughOptions()
+  .helpOption(false)
   .action(async (words: string[]) => {
-    const { config, log } = setup();
+    const { config, log } = setup(true);
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
+    // Several words were already split by the caller's shell: quote them so they split the same way again.
+    const line = words.length === 1 ? words[0]! : quote(words);
     const outcome = await runLine(
-      words.join(' '),
+      line,
       { queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS },
       (line) => process.stderr.write(`  … ${line}\n`),
     );

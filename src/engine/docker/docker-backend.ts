@@ -13,7 +13,7 @@ import {
   startContainer,
   stopContainer,
 } from './containers.js';
-import { ensureImage } from './images.js';
+import { ensureImage, ensureProxyImage } from './images.js';
 import { type ReplicaState, listReplicas, recordsFromContainers, serviceViews } from './inventory.js';
 import { ServiceLocks } from './lock.js';
 import { ensureNetwork, removeNetwork } from './network.js';
@@ -52,6 +52,7 @@ export class DockerBackend implements Backend {
   readonly proxy: Proxy;
   private readonly locks: ServiceLocks;
   policy?: RecoveryPolicy;
+  private proxyImageReady?: Promise<void>;
 
   constructor(
     readonly docker: Dockerode,
@@ -320,7 +321,8 @@ export class DockerBackend implements Backend {
       const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
       const rebuilt = recordsFromContainers(live);
       await this.store.replaceAll(rebuilt);
-      this.log.warn({ services: rebuilt.map((r) => r.name) }, 'desired state was missing from Redis; rebuilt it from container labels');
+      const level = rebuilt.length ? 'info' : 'debug';
+      this.log[level]({ services: rebuilt.map((r) => r.name) }, 'desired state was missing from Redis; rebuilt it from container labels');
     }
     return this.store.all();
   }
@@ -341,8 +343,18 @@ export class DockerBackend implements Backend {
       })),
       backends: r.desired === 'running' ? this.backendsOf(r, live) : [],
     }));
-    await this.proxy.ensure();
+    await this.ensureProxy();
     await this.proxy.apply(services);
+  }
+
+  /** Makes sure the proxy image exists (built from BASE_IMAGE when no registry has it) and the proxy runs. */
+  private async ensureProxy(): Promise<void> {
+    this.proxyImageReady ??= ensureProxyImage(this.docker, this.config, this.log).catch((err) => {
+      this.proxyImageReady = undefined;
+      throw err;
+    });
+    await this.proxyImageReady;
+    await this.proxy.ensure();
   }
 
   private backendsOf(record: ServiceRecord, live: ReplicaState[]): string[] {
@@ -484,7 +496,7 @@ export class DockerBackend implements Backend {
   /** Gives every published port a host port: the one asked for if free, else one from the range. */
   private async assignPorts(ports: PortSpec[], service: string): Promise<PortSpec[]> {
     if (ports.length === 0) return [];
-    await this.proxy.ensure();
+    await this.ensureProxy();
     const taken = new Map<number, string>();
     for (const r of await this.store.all()) {
       for (const p of r.spec.ports) if (p.hostPort) taken.set(p.hostPort, r.name);
