@@ -186,3 +186,12 @@ export function textMessage(text: string, fileName = 'message.txt'): OutMessage 
     files: [{ name: fileName, data: Buffer.from(text) }],
   };
 }
+
+/** An OutMessage in the shape discord.js's reply methods take. */
+export function forDiscordJs(m: OutMessage): { content?: string; embeds?: APIEmbed[]; files?: { attachment: Buffer; name: string }[] } {
+  return {
+    ...(m.content !== undefined ? { content: m.content } : {}),
+    ...(m.embeds ? { embeds: m.embeds } : {}),
+    ...(m.files ? { files: m.files.map((f) => ({ attachment: f.data, name: f.name })) } : {}),
+  };
+}
