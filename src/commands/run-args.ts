@@ -36,6 +36,7 @@ export function parseRunArgs(argv: string[]): RunSpec {
   }
 
   const o = program.opts<RunOptions>();
+  refuseSharedHostPorts(o.publish);
   return {
     image: validateImageRef(image),
     ...(cmd.length > 0 && { cmd }),
@@ -109,6 +110,18 @@ function one<T>(flag: string, parse: (value: string) => T): (value: string) => T
 function many<T>(flag: string, parse: (value: string) => T): (value: string, prev: T[]) => T[] {
   const read = one(flag, parse);
   return (value, prev) => [...prev, read(value)];
+}
+
+// Two bindings of one host port cannot both be served, whichever address each names.
+function refuseSharedHostPorts(ports: PortSpec[]): void {
+  const seen = new Set<string>();
+  for (const port of ports) {
+    if (port.hostPort === undefined) continue;
+
+    const key = `${port.hostPort}/${port.protocol}`;
+    if (seen.has(key)) throw new UserError(`host port ${key} is published twice`, { port: key });
+    seen.add(key);
+  }
 }
 
 function fromCommander(err: CommanderError): UserError {

@@ -62,6 +62,10 @@ describe('run: options, then IMAGE, then the container command', () => {
     expect(run(args).ports).toEqual([port]);
   });
 
+  it('lets one host port serve tcp and udp', () => {
+    expect(run('-d -p 53:53 -p 53:53/udp x').ports).toHaveLength(2);
+  });
+
   it('keeps every repeated -p, in order', () => {
     expect(run('-d -p 80 -p 8443:443 --publish=53/udp x').ports).toEqual([
       { containerPort: 80, protocol: 'tcp' },
@@ -127,6 +131,8 @@ describe('run refuses, naming what is wrong', () => {
     ['-d -p 80/tcp/udp x', 'tcp or udp'],
     ['-d -p 8000-8010:80 x', 'ranges'],
     ['-d -p "" x', 'port ""'],
+    ['-d -p 8080:80 -p 8080:81 x', 'host port 8080/tcp is published twice'],
+    ['-d -p 127.0.0.1:53:53/udp -p 53:54/udp x', 'host port 53/udp is published twice'],
   ])('the bad port in %j (%s)', (args, named) => {
     expect(refusal(() => run(args)).message).toContain(named);
   });
