@@ -19,7 +19,7 @@ describe('the console commands against the real engine', () => {
     for (let i = 0; i < requests; i++) {
       const { status, body } = await httpGet(port);
       expect(status).toBe(200);
-      hosts.add(/served by (\S+)</.exec(body)?.[1] ?? body);
+      hosts.add(/served by ([^<\s]+)/.exec(body)?.[1] ?? body);
     }
     return hosts;
   };

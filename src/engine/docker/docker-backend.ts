@@ -298,6 +298,7 @@ export class DockerBackend implements Backend {
       await this.store.replaceAll([]);
       const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
       await inBatches(live, PARALLEL, (r) => removeContainer(this.docker, r.name, ctx.log));
+      ctx.progress(`removed ${live.length} container${live.length === 1 ? '' : 's'}`);
       const hadProxy = await this.proxyExists();
       await this.proxy.remove();
       const networkRemoved = await removeNetwork(this.docker, this.config.network, this.config.DECKHAND_INSTANCE, ctx.log);

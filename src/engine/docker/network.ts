@@ -31,10 +31,15 @@ export async function removeNetwork(docker: Dockerode, name: string, instance: s
   try {
     const info = await docker.getNetwork(name).inspect();
     if (!isOwned(info.Labels, instance)) return false;
+    const attached = Object.values(info.Containers ?? {}).map((c) => c.Name);
+    if (attached.length) {
+      throw new UserError(`the network ${name} still has containers Deckhand did not make attached: ${attached.join(', ')}; disconnect or remove them, then quit again`);
+    }
     await docker.getNetwork(name).remove();
     log.info({ network: name }, 'network removed');
     return true;
   } catch (err) {
+    if (err instanceof UserError) throw err;
     if (dockerStatus(err) === 404) return false;
     throw new EngineError(`could not remove the network ${name}`, { action: 'network.remove', statusCode: dockerStatus(err) }, { cause: err });
   }
