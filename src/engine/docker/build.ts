@@ -219,6 +219,7 @@ async function runBuild(
   try {
     const left = Math.max(1, run.timeoutMs - (Date.now() - started));
     ({ errors } = await readEngineStream(stream, { timeoutMs: left, onRecord: (r) => output.take(r) }));
+    output.finish();
   } catch (err) {
     if (err instanceof StreamTimeoutError) throw timedOut();
     throw err;
@@ -236,22 +237,34 @@ async function runBuild(
 class BuildOutput {
   readonly tail: string[] = [];
   imageId?: string;
+  private partial = '';
   private lastSent = 0;
 
   constructor(private readonly progress: (line: string) => void) {}
 
   take(record: EngineRecord): void {
     if (record.aux?.ID) this.imageId = record.aux.ID;
-    // The engine wraps a step's stderr in colour codes; the user and the log want the words.
-    for (const raw of stripVTControlCharacters(record.stream ?? '').split('\n')) {
-      const line = raw.trimEnd();
-      if (line.trim() === '' || /^ ---> |^Removing intermediate container/.test(line)) continue;
-      const built = /^Successfully built ([0-9a-f]{12,64})$/.exec(line);
-      if (built && !this.imageId) this.imageId = built[1];
-      this.tail.push(line);
-      if (this.tail.length > 30) this.tail.shift();
-      this.forward(line);
-    }
+    // The engine sends stderr in fragments, each wrapped in colour codes ("E", ": ", "Unable…\n"),
+    // so lines are put together across records before anything reads them.
+    const lines = (this.partial + stripVTControlCharacters(record.stream ?? '')).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  /** Reads the last line when the stream ended without a newline. */
+  finish(): void {
+    if (this.partial) this.line(this.partial);
+    this.partial = '';
+  }
+
+  private line(raw: string): void {
+    const line = raw.trimEnd();
+    if (line.trim() === '' || /^ ---> |^Removing intermediate container/.test(line)) return;
+    const built = /^Successfully built ([0-9a-f]{12,64})$/.exec(line);
+    if (built && !this.imageId) this.imageId = built[1];
+    this.tail.push(line);
+    if (this.tail.length > 30) this.tail.shift();
+    this.forward(line);
   }
 
   /** The engine's own words for a failure, led by apt's or the shell's error lines when there are any. */
