@@ -63,7 +63,10 @@ export class InteractionReply {
       this.timer = undefined;
       const text = this.pending;
       this.pending = undefined;
-      if (text !== undefined && !this.finished) this.enqueue(() => this.edit({ content: text }, true));
+      if (text === undefined || this.finished) return;
+      // Counted from when the edit is sent, and again when it is done, so a slow edit adds no burst.
+      this.lastEdit = Date.now();
+      this.enqueue(() => this.edit({ content: text }, true));
     }, wait);
   }
 
@@ -123,7 +126,7 @@ export class InteractionReply {
     }
     const route = Routes.webhookMessage(this.target.applicationId, this.target.token, '@original');
     await this.viaToken(() => this.options.rest.patch(route, { ...request(m, { components: [] }), auth: false }), m, isProgress);
-    this.lastEdit = Date.now();
+    if (isProgress) this.lastEdit = Date.now();
   }
 
   private async followUp(m: OutMessage, ephemeral: boolean): Promise<void> {

@@ -76,6 +76,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     DISCORD_GUILD_ID: standIn.guildId,
     DISCORD_ALERT_CHANNEL_ID: standIn.alertChannelId,
     MYIMAGES_DIR: 'myimages',
+    COMMANDS_PER_MINUTE: '1000',
     ...o.env,
   });
 
