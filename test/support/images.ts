@@ -50,7 +50,15 @@ export async function ensureTestImages(log: Logger, docker = new Docker()): Prom
   const debianThenBuilt = async () => {
     const debian = await timed(DEBIAN, () => pullOrMake(docker, DEBIAN, log, () => makeDebian(docker, DEBIAN)));
     const built = await Promise.all([
-      timed(NGINX, () => makeOnce(docker, NGINX, () => makeNginxStandIn(docker, NGINX, DEBIAN))),
+      timed(NGINX, () => makeOnce(docker, NGINX, () => makeNginxStandIn(docker, NGINX, DEBIAN))).then(
+        async (report) => {
+          const labels = (await docker.getImage(NGINX).inspect()).Config.Labels ?? {};
+          if (!labels[TEST_IMAGE_LABEL]) {
+            log.warn({ image: NGINX }, 'nginx:alpine is not the local stand-in; tests that tell replicas apart by hostname will fail');
+          }
+          return report;
+        },
+      ),
       timed(config.PROXY_IMAGE, () => makeOnce(docker, config.PROXY_IMAGE, () => ensureProxyImage(docker, config, log))),
     ]);
     return [debian, ...built];
