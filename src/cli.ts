@@ -7,9 +7,6 @@ import { RedisMissingError } from './core/redis.js';
 import { runConsole, runLine } from './console/console.js';
 import { DockerUnreachableError, openRuntime, runWorker, type Runtime } from './runtime.js';
 
-/** How long a worker may take to finish what it is running after SIGTERM. */
-const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_MS ?? 25_000);
-
 function setup(interactive = false): { config: Config; log: Logger } {
   const config = loadConfig();
   // At a console the replies speak for themselves; logs stay for warnings unless LOG_LEVEL asks for more.
@@ -18,16 +15,16 @@ function setup(interactive = false): { config: Config; log: Logger } {
 }
 
 /** Closes the worker and the runtime once, on the first SIGTERM or SIGINT, within the grace period. */
-function onShutdown(log: Logger, close: () => Promise<void>): void {
+function onShutdown(log: Logger, graceMs: number, close: () => Promise<void>): void {
   let closing = false;
   const handler = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    log.info({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: taking no new work');
+    log.info({ signal, graceMs }, 'shutting down: taking no new work');
     const timer = setTimeout(() => {
       log.error('shutdown grace period ran out; exiting with work still open');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS + 5000);
+    }, graceMs + 10_000);
     timer.unref();
     close().then(
       () => process.exit(0),
@@ -43,21 +40,13 @@ function onShutdown(log: Logger, close: () => Promise<void>): void {
 
 async function startWorkerProcess(rt: Runtime) {
   const worker = runWorker(rt);
-  await worker.waitUntilReady();
+  await worker.worker.waitUntilReady();
   rt.log.info({ instance: rt.config.DECKHAND_INSTANCE, concurrency: rt.config.WORKER_CONCURRENCY }, 'worker ready');
   return worker;
 }
 
 async function closeWorker(rt: Runtime, worker: Awaited<ReturnType<typeof startWorkerProcess>>): Promise<void> {
-  const graceful = worker.close();
-  const timedOut = await Promise.race([
-    graceful.then(() => false),
-    new Promise<boolean>((r) => setTimeout(() => r(true), SHUTDOWN_GRACE_MS).unref()),
-  ]);
-  if (timedOut) {
-    rt.log.warn('jobs still running after the grace period; they will be handed to the next worker');
-    await worker.close(true);
-  }
+  await worker.shutdown(rt.config.SHUTDOWN_GRACE_MS);
   await rt.close();
 }
 
@@ -76,13 +65,13 @@ program
     if (config.DISCORD_TOKEN) {
       const { startBot } = await import('./discord/bot.js');
       const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
-      onShutdown(log, async () => {
+      onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
         await bot.stop();
         await closeWorker(rt, worker);
       });
       return;
     }
-    onShutdown(log, () => closeWorker(rt, worker));
+    onShutdown(log, config.SHUTDOWN_GRACE_MS, () => closeWorker(rt, worker));
     await runConsole({ queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS });
     await closeWorker(rt, worker);
     process.exit(0);
@@ -117,7 +106,7 @@ program
     const { config, log } = setup();
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
-    onShutdown(log, () => closeWorker(rt, worker));
+    onShutdown(log, config.SHUTDOWN_GRACE_MS, () => closeWorker(rt, worker));
   });
 
 program
@@ -129,7 +118,7 @@ program
     const rt = await openRuntime(config, log, false);
     const { startBot } = await import('./discord/bot.js');
     const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
-    onShutdown(log, async () => {
+    onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
       await bot.stop();
       await rt.close();
     });

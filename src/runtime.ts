@@ -81,6 +81,7 @@ export function runWorker(rt: Runtime, hooks?: CommandHooks) {
     backend: rt.backend,
     log: rt.log.child({ component: 'worker' }),
     concurrency: rt.config.WORKER_CONCURRENCY,
+    lockMs: rt.config.JOB_LOCK_MS,
     hooks,
   });
 }

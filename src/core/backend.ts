@@ -7,6 +7,8 @@ export interface OperationContext {
   jobId: string;
   log: Logger;
   progress(line: string): void;
+  /** Aborted when the worker shuts down and its grace period ran out; long work stops cleanly. */
+  signal?: AbortSignal;
 }
 
 /**

@@ -33,6 +33,8 @@ export const configSchema = z.object({
   BUILD_TIMEOUT_MS: int(1000, 7_200_000).default(900_000),
   STOP_TIMEOUT_S: int(0, 600).default(10),
   WORKER_CONCURRENCY: int(1, 64).default(4),
+  JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(25_000),
   RESULT_TIMEOUT_MS: int(1000, 86_400_000).default(1_800_000),
   RECOVERY_INTERVAL_MS: int(500, 86_400_000).default(10_000),
   CRASHLOOP_MAX_RESTARTS: int(1, 1000).default(5),

@@ -21,14 +21,34 @@ export interface WorkerOptions {
   log: Logger;
   concurrency: number;
   hooks?: CommandHooks;
+  /** How long a job's lock lasts without renewal; a dead worker's job is handed out again after it. */
+  lockMs?: number;
+}
+
+/** A running worker and the clean way to stop it. */
+export interface CommandWorker {
+  worker: Worker<CommandJob, CommandResult>;
+  /**
+   * Takes no new jobs, lets running ones finish for `graceMs`, then aborts them so they fail
+   * cleanly with a reply instead of staying active.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Thrown into a job that the shutting-down worker had to abort. */
+export class ShutdownError extends UserError {
+  constructor() {
+    super('interrupted: the worker shut down before this command finished; check list, and run it again if needed');
+  }
 }
 
 /** How often progress lines are flushed to whoever waits, at most. */
 const PROGRESS_FLUSH_MS = 250;
 
 /** Takes commands off the queue and carries them out through the backend. */
-export function startWorker(options: WorkerOptions): Worker<CommandJob, CommandResult> {
+export function startWorker(options: WorkerOptions): CommandWorker {
   const { backend, log, hooks } = options;
+  const running = new Set<AbortController>();
   const worker = new Worker<CommandJob, CommandResult>(
     COMMAND_QUEUE,
     async (job) => {
@@ -41,10 +61,13 @@ export function startWorker(options: WorkerOptions): Worker<CommandJob, CommandR
       });
       const progress = progressSink(job);
       const started = Date.now();
+      const abort = new AbortController();
+      running.add(abort);
       jobLog.info({ text: job.data.text }, 'command started');
       try {
         await hooks?.before?.(job.data, jobLog);
-        const result = await handle(backend, job.data.command, { jobId: job.id!, log: jobLog, progress: progress.push });
+        const ctx = { jobId: job.id!, log: jobLog, progress: progress.push, signal: abort.signal };
+        const result = await untilAborted(handle(backend, job.data.command, ctx), abort.signal);
         await progress.flush();
         jobLog.info({ ms: Date.now() - started, summary: result.summary }, 'command succeeded');
         await hooks?.after?.(job.data, jobLog, 'ok');
@@ -52,6 +75,8 @@ export function startWorker(options: WorkerOptions): Worker<CommandJob, CommandR
       } catch (err) {
         await progress.flush().catch(() => undefined);
         throw await failure(err, job, jobLog, Date.now() - started, hooks);
+      } finally {
+        running.delete(abort);
       }
     },
     {
@@ -60,10 +85,34 @@ export function startWorker(options: WorkerOptions): Worker<CommandJob, CommandR
       concurrency: options.concurrency,
       // A job whose worker died is handed out again (the handlers converge), a few times at most.
       maxStalledCount: 2,
+      ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
     },
   );
   worker.on('error', (err) => log.error({ err }, 'worker connection error'));
-  return worker;
+  return {
+    worker,
+    shutdown: async (graceMs) => {
+      const closing = worker.close();
+      const timer = setTimeout(() => {
+        if (running.size) log.warn({ jobs: running.size, graceMs }, 'grace period over: aborting the commands still running');
+        for (const abort of running) abort.abort(new ShutdownError());
+      }, graceMs);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Resolves with the work, or rejects with the abort reason as soon as the signal fires. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Turns any error into what BullMQ should do with the job: retry, or fail with a readable reason. */

@@ -23,8 +23,8 @@ export interface TestEngine {
   exec(line: string): Promise<LineOutcome & { progress: string[] }>;
   /** Like exec, but fails the test unless the command succeeded. */
   ok(line: string): Promise<string>;
-  /** Stops the worker (another can be started on the same instance). */
-  stopWorker(force?: boolean): Promise<void>;
+  /** Stops the worker cleanly (another can be started on the same instance). */
+  stopWorker(graceMs?: number): Promise<void>;
   startWorker(): void;
   /** Removes what this instance made (containers, proxy, network, images) and closes connections. */
   close(): Promise<void>;
@@ -68,12 +68,12 @@ export async function startTestEngine(env: Record<string, string> = {}): Promise
       if (!outcome.ok) throw new Error(`"${line}" failed: ${outcome.output}`);
       return outcome.output;
     },
-    stopWorker: (force = false) => worker.close(force),
+    stopWorker: (graceMs = 60_000) => worker.shutdown(graceMs),
     startWorker: () => {
       worker = startWorker({ connection, prefix, backend, log, concurrency: 4 });
     },
     close: async () => {
-      await worker.close(true).catch(() => undefined);
+      await worker.shutdown(0).catch(() => undefined);
       await queue.close();
       await removeInstance(docker, instance);
       redis.disconnect();
