@@ -93,6 +93,7 @@ export class DiscordStandIn extends EventEmitter {
   private readonly sockets = new Set<WebSocket>();
   private readonly server = http.createServer((req, res) => void this.route(req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly knownRoles = new Set<string>();
   private channelLimit?: { max: number; windowMs: number; sent: number[] };
   private seq = 0;
   private port = 0;
@@ -272,6 +273,13 @@ export class DiscordStandIn extends EventEmitter {
       ...(onMessage ? { message: this.view(onMessage) } : {}),
     };
     if (this.sockets.size === 0) throw new Error('stand-in: no gateway connection to deliver to');
+
+    // Discord tells the bot about a role before anyone can hold it; do the same for new ones.
+    for (const roleId of (c.roles ?? []).filter((r) => !this.knownRoles.has(r))) {
+      this.knownRoles.add(roleId);
+      const role = { id: roleId, name: `role-${roleId.slice(-4)}`, permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+      for (const ws of this.sockets) this.send(ws, 'GUILD_ROLE_CREATE', { guild_id: this.guildId, role });
+    }
     for (const ws of this.sockets) this.send(ws, 'INTERACTION_CREATE', payload);
     return { id, token };
   }
