@@ -100,7 +100,7 @@ describe('a worker interrupted in the middle of a command', () => {
     children.push(next);
     await new Promise((r) => setTimeout(r, 4000));
     const counts = await engine.queue.queue.getJobCounts('active', 'waiting', 'delayed', 'failed');
-    expect(counts.active + counts.waiting + counts.delayed).toBe(0);
+    expect((counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0)).toBe(0);
     const job = await engine.queue.queue.getJob(jobId);
     expect(job?.attemptsMade).toBe(1);
     next.kill('SIGTERM');

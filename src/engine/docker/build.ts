@@ -67,6 +67,7 @@ export async function buildImage(
     timeoutMs: config.BUILD_TIMEOUT_MS,
     progress: ctx.progress,
     log: log.child({ image: name }),
+    signal: ctx.signal,
   });
 
   const tagged = await tagFresh(docker, id, name, config.DECKHAND_INSTANCE, ctx.reserveName);
@@ -183,6 +184,8 @@ interface BuildRun {
   timeoutMs: number;
   progress: (line: string) => void;
   log: OperationContext['log'];
+  /** The worker's shutdown signal: the build is cancelled in the engine, not left running. */
+  signal?: AbortSignal;
 }
 
 /** Runs one engine build to its end and returns the image id; any error record fails it. */
@@ -195,10 +198,25 @@ async function runBuild(
   const started = Date.now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), run.timeoutMs);
+  let stream: Readable | undefined;
+  const cancelled = () => {
+    abort.abort();
+    stream?.destroy();
+  };
+  run.signal?.addEventListener('abort', cancelled, { once: true });
+  try {
+    return await followBuild();
+  } catch (err) {
+    if (run.signal?.aborted) throw run.signal.reason;
+    throw err;
+  } finally {
+    run.signal?.removeEventListener('abort', cancelled);
+  }
+
+  async function followBuild(): Promise<string> {
   const timedOut = () =>
     new UserError(`the build did not finish within ${Math.round(run.timeoutMs / 1000)}s and was stopped`);
 
-  let stream: Readable;
   try {
     const context = await buildContext(dockerfileText, file);
     stream = (await docker.buildImage(context, {
@@ -231,6 +249,7 @@ async function runBuild(
   }
   if (!output.imageId) throw new Error('the engine ended the build without naming the image it made');
   return output.imageId;
+  }
 }
 
 /** Follows a build's records: forwards steps and a sample of their output, keeps what a failure needs. */
