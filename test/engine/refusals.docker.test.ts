@@ -55,6 +55,13 @@ describe('bad input changes nothing', () => {
     expect(out.output).toMatch(names);
   });
 
+  it('gives one clear error for an image that cannot be had, within the pull bound', async () => {
+    const out = await engine.exec('run -itd -p 80 nginx:no-such-tag');
+    expect(out.ok).toBe(false);
+    expect(out.output).toMatch(/nginx:no-such-tag/);
+    expect(out.output.split('\n')).toHaveLength(1);
+  });
+
   it('left no container, network or image behind', async () => {
     const filters = { label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`] };
     expect(await engine.docker.listContainers({ all: true, filters })).toEqual([]);

@@ -1,22 +1,15 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
+import { parseMemory } from '../../commands/resources.js';
 import { EngineError, UserError, dockerStatus } from '../../core/errors.js';
 import type { RunSpec } from '../../core/types.js';
 import { LABEL, isOwned, ownedLabels } from './labels.js';
 import { replicaName } from './store.js';
 
-/** Parses 512m, 2g, 1024k or plain bytes. */
-export function sizeToBytes(size: string): number {
-  const m = /^(\d+)([bkmg]?)$/i.exec(size.trim());
-  if (!m) throw new UserError(`not a size: ${size}`);
-  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
-  return Number(m[1]) * unit;
-}
-
 /** Checks the spec's resource requests against the configured maxima and fills in the defaults. */
 export function resourceLimits(spec: RunSpec, config: Config): { Memory: number; NanoCpus: number; PidsLimit: number } {
-  const maxMemory = sizeToBytes(config.MAX_MEMORY);
+  const maxMemory = parseMemory(config.MAX_MEMORY);
   const maxNano = Math.round(config.MAX_CPUS * 1e9);
   if (spec.memoryBytes !== undefined && spec.memoryBytes > maxMemory) {
     throw new UserError(`--memory ${spec.memoryBytes} bytes is above the allowed maximum ${config.MAX_MEMORY}`);
@@ -25,7 +18,7 @@ export function resourceLimits(spec: RunSpec, config: Config): { Memory: number;
     throw new UserError(`--cpus ${spec.nanoCpus / 1e9} is above the allowed maximum ${config.MAX_CPUS}`);
   }
   return {
-    Memory: spec.memoryBytes ?? sizeToBytes(config.DEFAULT_MEMORY),
+    Memory: spec.memoryBytes ?? parseMemory(config.DEFAULT_MEMORY),
     NanoCpus: spec.nanoCpus ?? Math.round(config.DEFAULT_CPUS * 1e9),
     PidsLimit: config.DEFAULT_PIDS_LIMIT,
   };
