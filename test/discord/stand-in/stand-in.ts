@@ -94,6 +94,7 @@ export class DiscordStandIn extends EventEmitter {
   private readonly server = http.createServer((req, res) => void this.route(req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly knownRoles = new Set<string>();
+  private readonly refusedChannels = new Set<string>();
   private channelLimit?: { max: number; windowMs: number; sent: number[] };
   private seq = 0;
   private port = 0;
@@ -157,6 +158,12 @@ export class DiscordStandIn extends EventEmitter {
   /** Answers 429 when more than `max` channel messages are posted within `windowMs`. */
   limitChannelMessages(max: number, windowMs: number): void {
     this.channelLimit = { max, windowMs, sent: [] };
+  }
+
+  /** Answers 403 Missing Access to every message posted in this channel until called with false. */
+  refuseChannel(channelId: string, refuse = true): void {
+    if (refuse) this.refusedChannels.add(channelId);
+    else this.refusedChannels.delete(channelId);
   }
 
   /** The interaction's original reply, as it stands now. */
@@ -389,6 +396,7 @@ export class DiscordStandIn extends EventEmitter {
   }
 
   private channelPost(channelId: string, rec: Recorded): [number, unknown?, Record<string, string>?] {
+    if (this.refusedChannels.has(channelId)) return [403, { message: 'Missing Access', code: 50001 }];
     const limit = this.channelLimit;
     if (limit) {
       const now = Date.now();
