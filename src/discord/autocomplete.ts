@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import type { ApplicationCommandOptionChoiceData } from 'discord.js';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { StateStore } from '../engine/docker/store.js';
 import type { CommandResult } from '../core/types.js';
 import type { AutocompleteKind } from './commands/slash-command.js';
 
@@ -23,6 +25,16 @@ export function myimagesSource(dir: string): AutocompleteSource {
   };
 }
 
+/** Service names and their images from the engine's desired state in Redis, files from myimages/. */
+export function deckhandSource(redis: Redis, prefix: string, myimagesDir: string): AutocompleteSource {
+  const store = new StateStore(redis, prefix);
+  return {
+    services: async () => (await store.all()).map((r) => r.name),
+    images: async () => [...new Set((await store.all()).map((r) => r.spec.image))],
+    files: myimagesSource(myimagesDir).files,
+  };
+}
+
 const MAX_CHOICES = 25;
 
 /**
@@ -38,11 +50,12 @@ export class AutocompleteCache {
   };
   private readonly observed: Record<'services' | 'images', Set<string>> = { services: new Set(), images: new Set() };
   private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly source: AutocompleteSource,
     private readonly log: Logger,
-    private readonly refreshMs = 30_000,
+    private readonly refreshMs = 15_000,
   ) {}
 
   /** Fills the cache now, then keeps refreshing it until stop(). */
@@ -57,7 +70,13 @@ export class AutocompleteCache {
   }
 
   /** Asks the source for every list; a list that fails keeps its previous names. */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    // While Redis is away a refresh can take long; never stack a second one on top of it.
+    this.refreshing ??= this.load().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
     const kinds: AutocompleteKind[] = ['services', 'images', 'files'];
     await Promise.all(
       kinds.map(async (kind) => {

@@ -6,7 +6,7 @@ import { ConfigError, type Config } from '../core/config.js';
 import type { CommandQueue } from '../jobs/queue.js';
 import { startAlertDelivery } from './alert-delivery.js';
 import { AuditLog } from './audit.js';
-import { AutocompleteCache, myimagesSource, type AutocompleteSource } from './autocomplete.js';
+import { AutocompleteCache, deckhandSource, type AutocompleteSource } from './autocomplete.js';
 import { Confirmations } from './confirm.js';
 import { InteractionHandler, type Pacing } from './interactions.js';
 import { UserRateLimit } from './rate-limit.js';
@@ -18,7 +18,7 @@ export interface BotOptions {
   /** Deckhand's Redis connection, for the audit log; alert delivery takes a duplicate of it. */
   redis: Redis;
   log: Logger;
-  /** Names for autocompletion; by default files from MYIMAGES_DIR plus what results reveal. */
+  /** Names for autocompletion; by default the engine's service records, MYIMAGES_DIR, and results seen. */
   autocomplete?: AutocompleteSource;
   /** How long a confirmation button stays valid. */
   confirmTtlMs?: number;
@@ -61,7 +61,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_e, shard) => log.warn({ shard }, 'gateway disconnected for good'));
 
-  const cache = new AutocompleteCache(o.autocomplete ?? myimagesSource(config.MYIMAGES_DIR), log);
+  const cache = new AutocompleteCache(o.autocomplete ?? deckhandSource(redis, queue.prefix, config.MYIMAGES_DIR), log);
   const confirmations = new Confirmations(o.confirmTtlMs ?? 60_000, log);
   const handler = new InteractionHandler({
     config,

@@ -199,6 +199,7 @@ export class InteractionHandler {
 
     const lines: string[] = [];
     const timeoutMs = this.d.config.RESULT_TIMEOUT_MS;
+    const waiting = Date.now();
     try {
       const result = await this.d.queue.wait(jobId, {
         timeoutMs,
@@ -209,12 +210,18 @@ export class InteractionHandler {
         },
       });
       this.d.cache.observe(result);
+      void this.d.cache.refresh();
       await reply.finish(renderResult(result));
       audit('succeeded', { command: text, jobId });
     } catch (err) {
       if (!(err instanceof JobFailedError)) throw err;
       const { kind, message } = err.failure;
       const ref = err.failure.ref ?? newRef();
+      if (kind === 'internal' && !err.failure.ref && Date.now() - waiting >= timeoutMs - 100) {
+        jobLog.warn({ timeoutMs }, 'no result in time; the job may still be running');
+        await reply.fail(`⌛ No result after ${formatWait(timeoutMs)}; \`${text}\` may still be running. Check /list before trying again.`);
+        return audit('failed', { command: text, jobId, detail: 'no result in time' });
+      }
       if (kind === 'user') await reply.fail(renderFailure('user', message));
       else {
         if (!err.failure.ref) jobLog.error({ ref, reason: message }, 'command did not finish');
@@ -259,6 +266,10 @@ function confirmation(c: Command): { text: string; verb: string } {
     default:
       return { text: `Run \`${c.kind}\`?`, verb: 'Confirm' };
   }
+}
+
+function formatWait(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 function newRef(): string {
