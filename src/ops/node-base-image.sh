@@ -46,5 +46,5 @@ LABEL deckhand.node-base="$version"
 CMD ["node"]
 DOCKERFILE
 
-docker build --quiet --tag "$tag" "$context" >/dev/null
+docker build --quiet --force-rm --tag "$tag" "$context" >/dev/null
 echo "made $tag (Node $version on $from)"
