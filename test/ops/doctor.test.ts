@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { freePort, portAnswers } from '../../src/core/redis.js';
 import { formatDoctor, runDoctor, type DoctorResult } from '../../src/ops/doctor.js';
 
+const bin = path.resolve(import.meta.dirname, '../../src/bin.mjs');
 const BOT_ID = '123456789012345678';
 const ALERTS = '222222222222222222';
 const GOOD_TOKEN = 'good.token.value';
@@ -224,6 +226,33 @@ describe('deckhand doctor', () => {
           '`build copy FILE` should copy there, or set MYIMAGES_DIR',
       );
     });
+  });
+
+  it('names a missing Redis, a stopped dockerd and a bad token through `deckhand doctor`', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      ...noDocker,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      DISCORD_TOKEN: 'stale.token.value',
+      DISCORD_API_BASE: discord.api,
+      MYIMAGES_DIR: work,
+    };
+
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'doctor'], { env }, (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout }),
+      );
+    });
+
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(
+      /^\[FAIL\] docker +cannot reach the engine at unix:\/\/.*dockerd is not running/m,
+    );
+    expect(run.out).toMatch(
+      /^\[FAIL\] redis +cannot reach redis:\/\/127\.0\.0\.1:\d+\/?: connection refused/m,
+    );
+    expect(run.out).toMatch(/^\[FAIL\] discord token +token rejected \(401\)/m);
+    expect(run.out).toContain('3 problems to fix before Deckhand can run here.');
   });
 
   it('prints one line per check and a verdict counting the problems', async () => {
