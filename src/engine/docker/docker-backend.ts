@@ -37,9 +37,11 @@ async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promi
 /** Hooks recovery can use to keep crash-looping replicas out of the way. */
 export interface RecoveryPolicy {
   /** False when the replica must not be restarted now (crash-looping, or backing off). */
-  mayRestart(container: string): Promise<boolean>;
+  mayRestart(container: string, service: string): Promise<boolean>;
   /** Tells the policy that recovery restarted the replica. */
   restarted(container: string, service: string): Promise<void>;
+  /** Tells the policy that restarting the replica failed; recovery goes on with the others. */
+  failed(container: string, service: string, err: unknown): Promise<void>;
   /** Replicas marked crash-looping, for `list`. */
   crashLooping(): Promise<Set<string>>;
   /** `start` clears any crash-loop mark of these replicas. */
@@ -282,8 +284,16 @@ export class DockerBackend implements Backend {
       const name = replicaName(service, n);
       const state = live.find((r) => r.replica === n);
       if (state?.running) continue;
-      if (this.policy && !(await this.policy.mayRestart(name))) continue;
-      await this.launchReplica(record, n, ctx);
+      if (this.policy && !(await this.policy.mayRestart(name, service))) continue;
+      try {
+        await this.launchReplica(record, n, ctx);
+      } catch (err) {
+        // Without a policy the caller hears of it; with one, it is told and the other replicas still come back.
+        if (!this.policy) throw err;
+        ctx.log.warn({ service, container: name, err }, 'recovery could not restart replica');
+        await this.policy.failed(name, service, err);
+        continue;
+      }
       await this.policy?.restarted(name, service);
       fixed.push(state ? `restarted ${name} (was ${state.state})` : `re-created ${name} (its container was gone)`);
       ctx.log.info({ service, container: name, was: state?.state ?? 'missing' }, 'recovered replica');
