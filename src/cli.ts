@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/log.js';
 import { RedisMissingError } from './core/redis.js';
 import { runConsole, runLine } from './console/console.js';
-import { DockerUnreachableError, openRuntime, runWorker, type Runtime } from './runtime.js';
+import { DockerUnreachableError, openRuntime, runWorker, startOps, workerChecks, type Runtime } from './runtime.js';
+import { gatewayCheck } from './ops/checks.js';
 
 function setup(interactive = false): { config: Config; log: Logger } {
   const config = loadConfig();
@@ -65,15 +66,19 @@ program
     if (config.DISCORD_TOKEN) {
       const { startBot } = await import('./discord/bot.js');
       const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
+      const ops = await startOps(rt, { ...workerChecks(rt), gateway: gatewayCheck(bot.client) });
       onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
         await bot.stop();
         await closeWorker(rt, worker);
+        await ops?.close();
       });
       return;
     }
+    const ops = await startOps(rt, workerChecks(rt));
     onShutdown(log, config.SHUTDOWN_GRACE_MS, () => closeWorker(rt, worker));
     await runConsole({ queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS });
     await closeWorker(rt, worker);
+    await ops?.close();
     process.exit(0);
   });
 
@@ -106,7 +111,11 @@ program
     const { config, log } = setup();
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
-    onShutdown(log, config.SHUTDOWN_GRACE_MS, () => closeWorker(rt, worker));
+    const ops = await startOps(rt, workerChecks(rt));
+    onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
+      await closeWorker(rt, worker);
+      await ops?.close();
+    });
   });
 
 program
@@ -118,8 +127,10 @@ program
     const rt = await openRuntime(config, log, false);
     const { startBot } = await import('./discord/bot.js');
     const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
+    const ops = await startOps(rt, { redis: workerChecks(rt).redis!, gateway: gatewayCheck(bot.client) });
     onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
       await bot.stop();
+      await ops?.close();
       await rt.close();
     });
   });

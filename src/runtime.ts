@@ -6,6 +6,10 @@ import { redisOptions, resolveRedis } from './core/redis.js';
 import { DockerBackend } from './engine/docker/docker-backend.js';
 import { CommandQueue } from './jobs/queue.js';
 import { startWorker, type CommandHooks } from './jobs/worker.js';
+import { ownedFilter } from './engine/docker/labels.js';
+import { dockerCheck, redisCheck } from './ops/checks.js';
+import { startOpsServer, type HealthCheck, type OpsServer } from './ops/http.js';
+import { setContainerStateSource, setQueueDepthSource } from './ops/metrics.js';
 
 /** Thrown when the Docker engine does not answer; the message says how to fix it. */
 export class DockerUnreachableError extends Error {
@@ -70,6 +74,31 @@ export async function openRuntime(config: Config, log: Logger, withEngine: boole
       await resolved.stop?.();
     },
   };
+}
+
+/** Serves /healthz and /metrics on HTTP_PORT when it is set; the checks say what this process needs. */
+export async function startOps(rt: Runtime, checks: Record<string, HealthCheck>): Promise<OpsServer | undefined> {
+  const { queue, docker, config } = rt;
+  const port = config.HTTP_PORT;
+  if (port === undefined) return undefined;
+  setQueueDepthSource(() => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed') as Promise<Record<string, number>>);
+  if (docker) {
+    setContainerStateSource(async () => {
+      const counts: Record<string, number> = {};
+      for (const c of await docker.listContainers({ all: true, filters: ownedFilter(config.DECKHAND_INSTANCE, 'replica') })) {
+        counts[c.State] = (counts[c.State] ?? 0) + 1;
+      }
+      return counts;
+    });
+  }
+  const server = await startOpsServer({ port, checks, log: rt.log.child({ component: 'ops' }) });
+  rt.log.info({ port: server.port }, 'serving /healthz and /metrics');
+  return server;
+}
+
+/** The health checks of a process that carries out commands. */
+export function workerChecks(rt: Runtime): Record<string, HealthCheck> {
+  return { redis: redisCheck(rt.redis), ...(rt.docker ? { docker: dockerCheck(rt.docker) } : {}) };
 }
 
 /** Starts the command worker on a runtime that has the engine. */

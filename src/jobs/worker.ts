@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Backend } from '../core/backend.js';
 import { UserError, isTransient } from '../core/errors.js';
 import type { CommandJob, CommandResult } from '../core/types.js';
+import { commandsTotal, jobDuration } from '../ops/metrics.js';
 import { encodeFailure } from './failure.js';
 import { handle } from './handlers.js';
 import { COMMAND_QUEUE } from './queue.js';
@@ -70,11 +71,14 @@ export function startWorker(options: WorkerOptions): CommandWorker {
         const result = await untilAborted(handle(backend, job.data.command, ctx), abort.signal);
         await progress.flush();
         jobLog.info({ ms: Date.now() - started, summary: result.summary }, 'command succeeded');
+        record(job.name, 'ok', started);
         await hooks?.after?.(job.data, jobLog, 'ok');
         return result;
       } catch (err) {
         await progress.flush().catch(() => undefined);
-        throw await failure(err, job, jobLog, Date.now() - started, hooks);
+        const outcome = await failure(err, job, jobLog, Date.now() - started, hooks);
+        if (outcome instanceof UnrecoverableError) record(job.name, err instanceof UserError ? 'user_error' : 'internal_error', started);
+        throw outcome;
       } finally {
         running.delete(abort);
       }
@@ -104,6 +108,12 @@ export function startWorker(options: WorkerOptions): CommandWorker {
       }
     },
   };
+}
+
+/** Counts a finished command for /metrics; a retried attempt is counted when it finally ends. */
+function record(command: string, outcome: 'ok' | 'user_error' | 'internal_error', started: number): void {
+  commandsTotal.inc({ command, outcome });
+  jobDuration.observe({ command }, (Date.now() - started) / 1000);
 }
 
 /** Resolves with the work, or rejects with the abort reason as soon as the signal fires. */

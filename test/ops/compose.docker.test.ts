@@ -25,11 +25,6 @@ const project = `deckhand-${instance}`;
 const image = `deckhand-${instance}:test`;
 const depsImage = `deckhand-${instance}:deps`;
 
-// The worker serves /healthz and /metrics once the CLI starts the ops endpoint on HTTP_PORT;
-// until that is wired in, this deployment test cannot pass and is skipped. Remove with the wiring.
-const opsWired = ['src/cli.ts', 'src/runtime.ts'].some((f) =>
-  readFileSync(path.join(repoRoot, f), 'utf8').includes('startOpsServer'),
-);
 
 /** Reads one sample's value out of Prometheus text, or undefined when it is absent. */
 function sample(text: string, series: string): number | undefined {
@@ -43,7 +38,7 @@ const job = (command: CommandJob['command'], text: string): CommandJob => ({
   requester: { source: 'console', userName: 'compose-test' },
 });
 
-describe.skipIf(!opsWired)('docker compose deploy', () => {
+describe('docker compose deploy', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'deckhand-compose-'));
   let compose: (...args: string[]) => Promise<string>;
   let queue: CommandQueue | undefined;

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Backend, OperationContext } from '../../core/backend.js';
+import { proxyReloadsTotal } from '../../ops/metrics.js';
 import type { Config } from '../../core/config.js';
 import { UserError } from '../../core/errors.js';
 import type { BuildRequest, CommandResult, PortSpec, RunSpec } from '../../core/types.js';
@@ -355,7 +356,13 @@ export class DockerBackend implements Backend {
       backends: r.desired === 'running' ? this.backendsOf(r, live) : [],
     }));
     await this.ensureProxy();
-    await this.proxy.apply(services);
+    try {
+      const { changed } = await this.proxy.apply(services);
+      if (changed) proxyReloadsTotal.inc({ outcome: 'ok' });
+    } catch (err) {
+      proxyReloadsTotal.inc({ outcome: 'failed' });
+      throw err;
+    }
   }
 
   /** Makes sure the proxy image exists (built from BASE_IMAGE when no registry has it) and the proxy runs. */
