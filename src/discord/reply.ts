@@ -1,4 +1,5 @@
 import { DiscordAPIError, MessageFlags, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { OutMessage } from './render.js';
 import { textMessage } from './render.js';
@@ -64,9 +65,14 @@ export class InteractionReply {
       const text = this.pending;
       this.pending = undefined;
       if (text === undefined || this.finished) return;
-      // Counted from when the edit is sent, and again when it is done, so a slow edit adds no burst.
-      this.lastEdit = Date.now();
-      this.enqueue(() => this.edit({ content: text }, true));
+      this.enqueue(async () => {
+        // The previous edit may have finished late; keep the pace from when it was really sent.
+        const behind = this.lastEdit + this.options.minEditMs - Date.now();
+        if (behind > 0) await sleep(behind);
+        if (this.finished) return;
+        this.lastEdit = Date.now();
+        await this.edit({ content: text }, true);
+      });
     }, wait);
   }
 
@@ -126,7 +132,6 @@ export class InteractionReply {
     }
     const route = Routes.webhookMessage(this.target.applicationId, this.target.token, '@original');
     await this.viaToken(() => this.options.rest.patch(route, { ...request(m, { components: [] }), auth: false }), m, isProgress);
-    if (isProgress) this.lastEdit = Date.now();
   }
 
   private async followUp(m: OutMessage, ephemeral: boolean): Promise<void> {

@@ -96,7 +96,7 @@ describe('a slash command', () => {
     expect(progress.some((r) => String(r.body.content).includes('Step'))).toBe(true);
     for (let k = 1; k < edits.length; k++) {
       // The final result may follow a progress edit at once; progress edits keep the pace.
-      if (k < edits.length - 1) expect(edits[k]!.at - edits[k - 1]!.at).toBeGreaterThanOrEqual(280);
+      if (k < edits.length - 1) expect(edits[k]!.at - edits[k - 1]!.at).toBeGreaterThanOrEqual(250);
     }
   });
 

@@ -9,8 +9,8 @@ const gates = new Map<string, (r: CommandResult) => void>();
 beforeAll(async () => {
   h = await startHarness({
     redisUrl: inject('redisUrl'),
-    env: { COMMANDS_PER_MINUTE: '3', RESULT_TIMEOUT_MS: '2000' },
-    bot: { pacing: { minEditMs: 300, slowNoticeMs: 1500, submitTimeoutMs: 8000, tokenLifetimeMs: 1500 } },
+    env: { COMMANDS_PER_MINUTE: '3', RESULT_TIMEOUT_MS: '5000' },
+    bot: { pacing: { minEditMs: 300, slowNoticeMs: 1500, submitTimeoutMs: 8000, tokenLifetimeMs: 1000 } },
     answers: {
       start: (job) => new Promise((resolve) => gates.set((job.data.command as { name: string }).name, resolve)),
     },
@@ -46,7 +46,7 @@ describe('a result that outlives the interaction token', () => {
     const user = '100000000000000502';
     const { token } = h.standIn.sendCommand({ name: 'start', options: { service: 'slowpoke' }, userId: user });
     await h.standIn.until(() => gates.has('slowpoke'), 5000, 'the job');
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, 1200));
 
     const released = Date.now();
     gates.get('slowpoke')!({ summary: 'started slowpoke' });
@@ -60,8 +60,8 @@ describe('waiting for a result', () => {
   it('is bounded, and says the command may still be running', async () => {
     const user = '100000000000000503';
     h.standIn.sendCommand({ name: 'start', options: { service: 'forever' }, userId: user });
-    const answer = await h.standIn.until(inChannel(user), 6000, 'the timeout answer');
-    expect(answer.content).toContain('No result after 2 s');
+    const answer = await h.standIn.until(inChannel(user), 9000, 'the timeout answer');
+    expect(answer.content).toContain('No result after 5 s');
     expect(answer.content).toContain('may still be running');
   });
 });

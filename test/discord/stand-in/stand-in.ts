@@ -194,7 +194,10 @@ export class DiscordStandIn extends EventEmitter {
     return [...this.interactions.values()].find((x) => x.id === id)?.choices;
   }
 
-  /** Resolves when `check` holds, re-checking after every request; rejects after the bound. */
+  /**
+   * Resolves when `check` holds, re-checking after every request and every 25 ms (for conditions
+   * outside the stand-in, such as a job reaching the worker); rejects after the bound.
+   */
   async until<T>(check: () => T | undefined | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
     const now = check();
     if (now) return now;
@@ -210,8 +213,10 @@ export class DiscordStandIn extends EventEmitter {
         cleanup();
         reject(new Error(`stand-in: timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
+      const poll = setInterval(onRequest, 25);
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.off('request', onRequest);
       };
       this.on('request', onRequest);
