@@ -17,6 +17,8 @@ import { removeInstance } from '../support/engine.js';
 /** A whole Deckhand with recovery running: queue, worker with recovery's hooks, engine, proxy. */
 export interface RecoveringDeckhand {
   config: Config;
+  /** The environment the configuration was read from, for a second process on the same instance. */
+  env: Record<string, string>;
   prefix: string;
   docker: Dockerode;
   redis: Redis;
@@ -72,7 +74,10 @@ export async function startDeckhand(o: DeckhandOptions): Promise<RecoveringDeckh
 
   const exec = (line: string) => runLine(line, { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 300_000 }, () => undefined);
   const self: RecoveringDeckhand = {
-    config,
+    get config() {
+      return config;
+    },
+    env,
     prefix,
     docker,
     redis,
