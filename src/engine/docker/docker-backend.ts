@@ -197,54 +197,57 @@ export class DockerBackend implements Backend {
   }
 
   async stop(name: string, ctx: OperationContext): Promise<CommandResult> {
-    await this.records();
-    const { service, replica } = await this.resolveTarget(name);
-    return this.locks.with([service], async () => {
-      const record = await this.requireService(service);
-      const live = await this.replicasOf(record.name);
-      const targets = replica === undefined ? record.replicas : [replica];
-      const running = targets.filter((n) => live.find((r) => r.replica === n)?.running);
-      const alreadyIntended = replica === undefined ? record.desired === 'stopped' : record.held.includes(replica) || record.desired === 'stopped';
-      if (alreadyIntended && running.length === 0) return { summary: `${name} is already stopped` };
+    return this.withTarget(name, async ({ record, replica, targets, running }) => {
+      const alreadyIntended = record.desired === 'stopped' || (replica !== undefined && record.held.includes(replica));
+      if (alreadyIntended && !targets.some(running)) return { summary: `${name} is already stopped` };
 
       const updated: ServiceRecord =
         replica === undefined ? { ...record, desired: 'stopped' } : { ...record, held: [...new Set([...record.held, replica])] };
       await this.store.put(updated);
       await this.refreshProxy();
       await inBatches(targets, PARALLEL, (n) => stopContainer(this.docker, replicaName(record.name, n), this.config.STOP_TIMEOUT_S));
-      ctx.log.info({ service, container: replica === undefined ? undefined : name }, 'stopped; recovery will leave it alone');
+      ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'stopped; recovery will leave it alone');
       return { summary: `Stopped ${name}; recovery will leave it alone until start ${name}` };
     });
   }
 
   async start(name: string, ctx: OperationContext): Promise<CommandResult> {
-    await this.records();
-    const { service, replica } = await this.resolveTarget(name);
-    return this.locks.with([service], async () => {
-      const record = await this.requireService(service);
-      const live = await this.replicasOf(record.name);
-      const targets = replica === undefined ? record.replicas : [replica];
-      const notRunning = targets.filter((n) => !live.find((r) => r.replica === n)?.running);
+    return this.withTarget(name, async ({ record, replica, targets, running }) => {
+      const notRunning = targets.filter((n) => !running(n));
       const intended = record.desired === 'running' && targets.every((n) => !record.held.includes(n));
       await this.policy?.clear(targets.map((n) => replicaName(record.name, n)));
       if (intended && notRunning.length === 0) return { summary: `${name} is already running` };
 
       const updated: ServiceRecord = {
         ...record,
-        desired: replica === undefined ? 'running' : record.desired,
+        desired: 'running',
         held: record.held.filter((n) => !targets.includes(n)),
       };
       if (replica !== undefined && record.desired === 'stopped') {
         // Starting one replica of a stopped service protects that one and holds the others.
-        updated.desired = 'running';
         updated.held = record.replicas.filter((n) => n !== replica);
       }
       await this.store.put(updated);
       await this.ensureInfrastructure(ctx);
       await inBatches(notRunning, PARALLEL, (n) => this.launchReplica(updated, n, ctx));
       await this.refreshProxy();
-      ctx.log.info({ service, container: replica === undefined ? undefined : name }, 'started; protected by recovery again');
+      ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'started; protected by recovery again');
       return { summary: `Started ${name}; recovery protects it again` };
+    });
+  }
+
+  /** Runs `fn` under the service's lock, with its record and the replicas NAME stands for. */
+  private async withTarget<T>(
+    name: string,
+    fn: (target: { record: ServiceRecord; replica?: number; targets: number[]; running: (n: number) => boolean }) => Promise<T>,
+  ): Promise<T> {
+    await this.records();
+    const { service, replica } = await this.resolveTarget(name);
+    return this.locks.with([service], async () => {
+      const record = await this.requireService(service);
+      const live = await this.replicasOf(service);
+      const targets = replica === undefined ? record.replicas : [replica];
+      return fn({ record, replica, targets, running: (n) => !!live.find((r) => r.replica === n)?.running });
     });
   }
 
