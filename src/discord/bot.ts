@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Client, Events, GatewayIntentBits, Routes } from 'discord.js';
+import { Client, Events, GatewayIntentBits, REST, Routes } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../core/config.js';
@@ -61,6 +61,14 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_e, shard) => log.warn({ shard }, 'gateway disconnected for good'));
 
+  // Edits and follow-ups through an interaction token are outside Discord's global limit of 50
+  // requests a second, so they get a client of their own; per-route limits still apply to it.
+  const api = config.DISCORD_API_BASE ? { api: config.DISCORD_API_BASE } : {};
+  const webhookRest = new REST({ ...api, globalRequestsPerSecond: 500 });
+  webhookRest.on('response', (req, res) => {
+    if (res.status === 429) log.warn({ route: req.route, method: req.method }, 'Discord answered 429 (rate limited)');
+  });
+
   const cache = new AutocompleteCache(o.autocomplete ?? deckhandSource(redis, queue.prefix, config.MYIMAGES_DIR), log);
   const confirmations = new Confirmations(o.confirmTtlMs ?? 60_000, log);
   const handler = new InteractionHandler({
@@ -71,6 +79,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     confirmations,
     rateLimit: new UserRateLimit(config.COMMANDS_PER_MINUTE),
     rest: client.rest,
+    webhookRest,
     log,
     pacing: { ...defaultPacing, ...o.pacing },
   });
@@ -107,6 +116,8 @@ export async function startBot(o: BotOptions): Promise<Bot> {
       await alerts?.stop();
       await handler.drain(5000);
       await client.destroy();
+      webhookRest.clearHashSweeper();
+      webhookRest.clearHandlerSweeper();
     },
   };
 }

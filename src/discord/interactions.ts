@@ -44,6 +44,7 @@ export interface HandlerDeps {
   confirmations: Confirmations;
   rateLimit: UserRateLimit;
   rest: REST;
+  webhookRest: REST;
   log: Logger;
   pacing: Pacing;
 }
@@ -235,7 +236,7 @@ export class InteractionHandler {
     const { minEditMs, tokenLifetimeMs } = this.d.pacing;
     return new InteractionReply(
       { applicationId: i.applicationId, token: i.token, channelId: i.channelId, userId: i.user.id, createdAt: i.createdTimestamp, label },
-      { rest: this.d.rest, log: this.d.log, minEditMs, tokenLifetimeMs, ephemeral },
+      { rest: this.d.rest, webhookRest: this.d.webhookRest, log: this.d.log, minEditMs, tokenLifetimeMs, ephemeral },
     );
   }
 

@@ -17,7 +17,10 @@ export interface ReplyTarget {
 }
 
 export interface ReplyOptions {
+  /** The bot's REST client, for posting in the channel. */
   rest: REST;
+  /** REST client for interaction-token routes, which Discord leaves out of the global rate limit. */
+  webhookRest: REST;
   log: Logger;
   /** Least time between two progress edits of one reply. */
   minEditMs: number;
@@ -93,7 +96,7 @@ export class InteractionReply {
     await this.enqueue(async () => {
       if (this.options.ephemeral) return this.edit(message, false);
       if (!this.expired()) {
-        await this.options.rest
+        await this.options.webhookRest
           .delete(Routes.webhookMessage(this.target.applicationId, this.target.token, '@original'), { auth: false })
           .catch((err: unknown) => this.options.log.debug({ err }, 'could not remove the public reply'));
       }
@@ -131,14 +134,14 @@ export class InteractionReply {
       return;
     }
     const route = Routes.webhookMessage(this.target.applicationId, this.target.token, '@original');
-    await this.viaToken(() => this.options.rest.patch(route, { ...request(m, { components: [] }), auth: false }), m, isProgress);
+    await this.viaToken(() => this.options.webhookRest.patch(route, { ...request(m, { components: [] }), auth: false }), m, isProgress);
   }
 
   private async followUp(m: OutMessage, ephemeral: boolean): Promise<void> {
     if (this.expired()) return this.toChannel(m);
     const route = Routes.webhook(this.target.applicationId, this.target.token);
     const flags = ephemeral ? { flags: MessageFlags.Ephemeral } : {};
-    await this.viaToken(() => this.options.rest.post(route, { ...request(m, flags), auth: false }), m, false);
+    await this.viaToken(() => this.options.webhookRest.post(route, { ...request(m, flags), auth: false }), m, false);
   }
 
   /** Runs a webhook call; when the token turns out dead, the message goes to the channel instead. */

@@ -46,8 +46,10 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   answers?: Record<string, Answer>;
   bot?: Partial<BotOptions>;
-  /** Start without a worker, so jobs wait in the queue. */
+  /** Start without the stand-in worker: jobs wait in the queue, or a real worker on `prefix` takes them. */
   noWorker?: boolean;
+  /** Queue prefix; a fresh one by default. */
+  prefix?: string;
 }
 
 /** A stand-in Discord, a real Redis-backed queue, a table-driven worker, and the real bot. */
@@ -69,7 +71,7 @@ export interface Harness {
 /** Starts everything a front-end test needs, on a fresh queue prefix. */
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
   const standIn = await new DiscordStandIn().start();
-  const prefix = `t-discord-${randomBytes(4).toString('hex')}`;
+  const prefix = o.prefix ?? `t-discord-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     DISCORD_TOKEN: standIn.token,
     DISCORD_API_BASE: standIn.apiBase,
@@ -99,7 +101,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
           if (!answer) throw new UnrecoverableError(encodeFailure({ kind: 'internal', message: 'internal error', ref: 'nohandlr' }));
           return answer(job);
         },
-        { connection, prefix, concurrency: 25 },
+        { connection, prefix, concurrency: 4 },
       );
   worker?.on('error', () => undefined);
 
