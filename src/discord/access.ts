@@ -17,8 +17,13 @@ export type Decision = { allowed: true; admin: boolean } | { allowed: false; rea
 
 type AccessConfig = Pick<
   Config,
-  'ALLOWED_ROLE_IDS' | 'ALLOWED_USER_IDS' | 'ADMIN_ROLE_IDS' | 'ADMIN_USER_IDS' | 'ALLOWED_CHANNEL_IDS'
->;
+  | 'ALLOWED_ROLE_IDS'
+  | 'ALLOWED_USER_IDS'
+  | 'ADMIN_ROLE_IDS'
+  | 'ADMIN_USER_IDS'
+  | 'ALLOWED_CHANNEL_IDS'
+> &
+  Partial<Pick<Config, 'DISCORD_GUILD_ID'>>;
 
 const manage = PermissionFlagsBits.ManageGuild | PermissionFlagsBits.Administrator;
 
@@ -37,17 +42,27 @@ export function needsAdmin(plan: Plan): boolean {
  * enforced through the command's default_member_permissions. Admins may always use everything.
  */
 export function authorise(config: AccessConfig, caller: Caller, plan: Plan): Decision {
-  if (!caller.guildId) return { allowed: false, reason: 'Deckhand takes commands in a server channel only.' };
+  if (!caller.guildId)
+    return { allowed: false, reason: 'Deckhand takes commands in a server channel only.' };
+  if (config.DISCORD_GUILD_ID && caller.guildId !== config.DISCORD_GUILD_ID) {
+    return { allowed: false, reason: 'This Deckhand is set up for another server.' };
+  }
 
   const channels = config.ALLOWED_CHANNEL_IDS;
   if (channels.length > 0 && !channels.includes(caller.channelId ?? '')) {
     const where = channels.map((id) => `<#${id}>`).join(', ');
-    return { allowed: false, reason: `Deckhand does not take commands in this channel; use ${where}.` };
+    return {
+      allowed: false,
+      reason: `Deckhand does not take commands in this channel; use ${where}.`,
+    };
   }
 
   const admin = isAdmin(config, caller);
   if (needsAdmin(plan) && !admin) {
-    return { allowed: false, reason: 'This command removes things; only Deckhand admins may use it.' };
+    return {
+      allowed: false,
+      reason: 'This command removes things; only Deckhand admins may use it.',
+    };
   }
 
   if (!admin && !isAllowed(config, caller)) {

@@ -19,7 +19,7 @@ export interface AlertDeliveryOptions {
   maxPerMessage?: number;
   /** Least time between two posts: Discord allows about 5 messages per 5 s in a channel. */
   minIntervalMs?: number;
-  /** Alerts older than this when read are acknowledged without posting (logged), e.g. after months offline. */
+  /** Alerts older than this when read are logged and acknowledged, not posted (stale news). */
   maxAgeMs?: number;
 }
 
@@ -38,7 +38,8 @@ export function startAlertDelivery(o: AlertDeliveryOptions): { stop(): Promise<v
 
   let stopped = false;
   const abort = new AbortController();
-  const pause = (ms: number) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
   let lastPost = 0;
   let failures = 0;
 
@@ -50,8 +51,16 @@ export function startAlertDelivery(o: AlertDeliveryOptions): { stop(): Promise<v
     const now = Date.now();
     const skip = batch.filter((b) => !b.alert || now - Date.parse(b.alert.at) > maxAgeMs);
     if (skip.length > 0) {
-      log.warn({ skipped: skip.length }, 'acknowledged alerts without posting them: unreadable or too old');
-      await ackAlerts(o.redis, o.prefix, group, skip.map((b) => b.id));
+      log.warn(
+        { skipped: skip.length },
+        'acknowledged alerts without posting them: unreadable or too old',
+      );
+      await ackAlerts(
+        o.redis,
+        o.prefix,
+        group,
+        skip.map((b) => b.id),
+      );
     }
 
     const fresh = batch.filter((b) => !skip.includes(b));
@@ -64,8 +73,16 @@ export function startAlertDelivery(o: AlertDeliveryOptions): { stop(): Promise<v
         await o.post(message);
         lastPost = Date.now();
       }
-      await ackAlerts(o.redis, o.prefix, group, chunk.map((b) => b.id));
-      log.info({ alerts: chunk.length, services: [...new Set(chunk.map((b) => b.alert?.service))] }, 'alerts posted');
+      await ackAlerts(
+        o.redis,
+        o.prefix,
+        group,
+        chunk.map((b) => b.id),
+      );
+      log.info(
+        { alerts: chunk.length, services: [...new Set(chunk.map((b) => b.alert?.service))] },
+        'alerts posted',
+      );
     }
   }
 
@@ -95,7 +112,10 @@ export function startAlertDelivery(o: AlertDeliveryOptions): { stop(): Promise<v
         if (stopped) break;
         failures++;
         const backoff = Math.min(60_000, 1000 * 2 ** Math.min(failures - 1, 6));
-        log.error({ err, backoffMs: backoff }, 'alert delivery failed; the alerts stay in the stream and are retried');
+        log.error(
+          { err, backoffMs: backoff },
+          'alert delivery failed; the alerts stay in the stream and are retried',
+        );
         pending = true;
         await pause(backoff);
       }

@@ -29,8 +29,21 @@ export function alertsKey(prefix: string): string {
 }
 
 /** Publishes one alert; it waits in the stream until the bot has posted it, however long that takes. */
-export async function publishAlert(redis: Redis, prefix: string, alert: Alert, maxLen = 10_000): Promise<string> {
-  const id = await redis.xadd(alertsKey(prefix), 'MAXLEN', '~', maxLen, '*', 'alert', JSON.stringify(alert));
+export async function publishAlert(
+  redis: Redis,
+  prefix: string,
+  alert: Alert,
+  maxLen = 10_000,
+): Promise<string> {
+  const id = await redis.xadd(
+    alertsKey(prefix),
+    'MAXLEN',
+    '~',
+    maxLen,
+    '*',
+    'alert',
+    JSON.stringify(alert),
+  );
   return id ?? '';
 }
 
@@ -54,17 +67,36 @@ export async function ensureAlertGroup(redis: Redis, prefix: string, group: stri
 }
 
 /** Reads alerts for a consumer of the group; entries that are not alerts come back as null alerts. */
-export async function readAlerts(redis: Redis, prefix: string, o: ReadOptions): Promise<{ id: string; alert: Alert | null }[]> {
+export async function readAlerts(
+  redis: Redis,
+  prefix: string,
+  o: ReadOptions,
+): Promise<{ id: string; alert: Alert | null }[]> {
   const block = o.blockMs !== undefined && !o.pending ? ['BLOCK', o.blockMs] : [];
-  const args = ['GROUP', o.group, o.consumer, 'COUNT', o.count, ...block, 'STREAMS', alertsKey(prefix)];
-  const reply = (await redis.call('XREADGROUP', ...args, o.pending ? '0' : '>')) as [string, [string, string[] | null][]][] | null;
+  const args = [
+    'GROUP',
+    o.group,
+    o.consumer,
+    'COUNT',
+    o.count,
+    ...block,
+    'STREAMS',
+    alertsKey(prefix),
+  ];
+  const reply = (await redis.call('XREADGROUP', ...args, o.pending ? '0' : '>')) as
+    [string, [string, string[] | null][]][] | null;
 
   const entries = reply?.[0]?.[1] ?? [];
   return entries.map(([id, fields]) => ({ id, alert: parseAlert(fields) }));
 }
 
 /** Marks alerts as delivered so no consumer reads them again. */
-export async function ackAlerts(redis: Redis, prefix: string, group: string, ids: string[]): Promise<void> {
+export async function ackAlerts(
+  redis: Redis,
+  prefix: string,
+  group: string,
+  ids: string[],
+): Promise<void> {
   if (ids.length > 0) await redis.xack(alertsKey(prefix), group, ...ids);
 }
 
@@ -82,7 +114,11 @@ function parseAlert(fields: string[] | null): Alert | null {
 const look: Record<Alert['kind'], { mark: string; verb: string; color: number }> = {
   crashed: { mark: '🔴', verb: 'crashed', color: 0xc0392b },
   recovered: { mark: '🟢', verb: 'recovered', color: 0x2e8b57 },
-  'crash-looping': { mark: '🛑', verb: 'is crash-looping; Deckhand stopped restarting it', color: 0x8b0000 },
+  'crash-looping': {
+    mark: '🛑',
+    verb: 'is crash-looping; Deckhand stopped restarting it',
+    color: 0x8b0000,
+  },
   'recovery-failed': { mark: '⚠️', verb: 'could not be recovered', color: 0xd4a017 },
 };
 
@@ -109,7 +145,12 @@ export function alertEmbed(alert: Alert, crowded: boolean): APIEmbed {
 
   const title = `${l.mark} ${alert.service} ${l.verb}`.slice(0, 256);
   const container = alert.container !== alert.service ? `container ${alert.container} · ` : '';
-  return { title, description, color: l.color, footer: { text: `${container}${alert.at}`.slice(0, 2048) } };
+  return {
+    title,
+    description,
+    color: l.color,
+    footer: { text: `${container}${alert.at}`.slice(0, 2048) },
+  };
 }
 
 /** A group of alerts as messages: normally one, split only where Discord's limits require it. */

@@ -45,16 +45,30 @@ export class AuditLog {
   /** Writes one entry, capped at about maxEntries; a failure is logged with the entry, not thrown. */
   async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
     const full: AuditEntry = { at: new Date().toISOString(), ...entry };
-    const fields = Object.entries(full).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-    const write = this.redis.xadd(auditKey(this.prefix), 'MAXLEN', '~', this.maxEntries, '*', ...fields);
+    const fields = Object.entries(full).flatMap(([k, v]) =>
+      v === undefined ? [] : [k, String(v)],
+    );
+    const write = this.redis.xadd(
+      auditKey(this.prefix),
+      'MAXLEN',
+      '~',
+      this.maxEntries,
+      '*',
+      ...fields,
+    );
 
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.writeTimeoutMs)));
+    const late = new Promise<'late'>(
+      (r) => (timer = setTimeout(() => r('late'), this.writeTimeoutMs)),
+    );
     try {
       const done = await Promise.race([write, late]);
       if (done === 'late') this.log.warn({ audit: full }, 'audit write is slow; it stays queued');
     } catch (err) {
-      this.log.error({ err, audit: full }, 'audit write failed; the entry is only in this log line');
+      this.log.error(
+        { err, audit: full },
+        'audit write failed; the entry is only in this log line',
+      );
     } finally {
       clearTimeout(timer);
     }

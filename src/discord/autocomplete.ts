@@ -26,7 +26,11 @@ export function myimagesSource(dir: string): AutocompleteSource {
 }
 
 /** Service names and their images from the engine's desired state in Redis, files from myimages/. */
-export function deckhandSource(redis: Redis, prefix: string, myimagesDir: string): AutocompleteSource {
+export function deckhandSource(
+  redis: Redis,
+  prefix: string,
+  myimagesDir: string,
+): AutocompleteSource {
   const store = new StateStore(redis, prefix);
   return {
     services: async () => (await store.all()).map((r) => r.name),
@@ -48,7 +52,10 @@ export class AutocompleteCache {
     images: new Set(),
     files: new Set(),
   };
-  private readonly observed: Record<'services' | 'images', Set<string>> = { services: new Set(), images: new Set() };
+  private readonly observed: Record<'services' | 'images', Set<string>> = {
+    services: new Set(),
+    images: new Set(),
+  };
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
 
@@ -107,10 +114,13 @@ export class AutocompleteCache {
     const needle = typed.toLowerCase();
     const names = [...this.known[kind]].filter((n) => n.toLowerCase().includes(needle));
     names.sort((a, b) => {
-      const rank = Number(!a.toLowerCase().startsWith(needle)) - Number(!b.toLowerCase().startsWith(needle));
+      const rank =
+        Number(!a.toLowerCase().startsWith(needle)) - Number(!b.toLowerCase().startsWith(needle));
       return rank || a.localeCompare(b, 'en', { numeric: true });
     });
-    return names.slice(0, MAX_CHOICES).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) }));
+    return names
+      .slice(0, MAX_CHOICES)
+      .map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) }));
   }
 
   private remember(kind: 'services' | 'images', name: string): void {

@@ -56,20 +56,27 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     allowedMentions: { parse: [] },
   });
   client.rest.on('response', (req, res) => {
-    if (res.status === 429) log.warn({ route: req.route, method: req.method }, 'Discord answered 429 (rate limited)');
+    if (res.status === 429)
+      log.warn({ route: req.route, method: req.method }, 'Discord answered 429 (rate limited)');
   });
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
-  client.on(Events.ShardDisconnect, (_e, shard) => log.warn({ shard }, 'gateway disconnected for good'));
+  client.on(Events.ShardDisconnect, (_e, shard) =>
+    log.warn({ shard }, 'gateway disconnected for good'),
+  );
 
   // Edits and follow-ups through an interaction token are outside Discord's global limit of 50
   // requests a second, so they get a client of their own; per-route limits still apply to it.
   const api = config.DISCORD_API_BASE ? { api: config.DISCORD_API_BASE } : {};
   const webhookRest = new REST({ ...api, globalRequestsPerSecond: 500 });
   webhookRest.on('response', (req, res) => {
-    if (res.status === 429) log.warn({ route: req.route, method: req.method }, 'Discord answered 429 (rate limited)');
+    if (res.status === 429)
+      log.warn({ route: req.route, method: req.method }, 'Discord answered 429 (rate limited)');
   });
 
-  const cache = new AutocompleteCache(o.autocomplete ?? deckhandSource(redis, queue.prefix, config.MYIMAGES_DIR), log);
+  const cache = new AutocompleteCache(
+    o.autocomplete ?? deckhandSource(redis, queue.prefix, config.MYIMAGES_DIR),
+    log,
+  );
   const confirmations = new Confirmations(o.confirmTtlMs ?? 60_000, log);
   const handler = new InteractionHandler({
     config,
@@ -85,7 +92,9 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   });
   client.on(Events.InteractionCreate, (i) => handler.handle(i));
 
-  const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(o.readyTimeoutMs ?? 60_000) });
+  const ready = once(client, Events.ClientReady, {
+    signal: AbortSignal.timeout(o.readyTimeoutMs ?? 60_000),
+  });
   try {
     await client.login(config.DISCORD_TOKEN);
     await ready;
@@ -106,7 +115,10 @@ export async function startBot(o: BotOptions): Promise<Bot> {
         post: (m) => postToChannel(client, channel, m),
       })
     : undefined;
-  if (!channel) log.warn('DISCORD_ALERT_CHANNEL_ID is not set: alerts stay in Redis until a channel is configured');
+  if (!channel)
+    log.warn(
+      'DISCORD_ALERT_CHANNEL_ID is not set: alerts stay in Redis until a channel is configured',
+    );
 
   return {
     client,

@@ -34,12 +34,22 @@ export class Confirmations {
   ) {}
 
   /** Replies to the interaction with the question and buttons; settles when answered or expired. */
-  async ask(interaction: ChatInputCommandInteraction, question: string, verb: string): Promise<ConfirmOutcome> {
+  async ask(
+    interaction: ChatInputCommandInteraction,
+    question: string,
+    verb: string,
+  ): Promise<ConfirmOutcome> {
     const id = randomUUID();
     const expiresAt = Math.floor((Date.now() + this.ttlMs) / 1000);
     const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-      new ButtonBuilder().setCustomId(`${PREFIX}confirm:${id}`).setLabel(verb).setStyle(ButtonStyle.Danger),
-      new ButtonBuilder().setCustomId(`${PREFIX}cancel:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+      new ButtonBuilder()
+        .setCustomId(`${PREFIX}confirm:${id}`)
+        .setLabel(verb)
+        .setStyle(ButtonStyle.Danger),
+      new ButtonBuilder()
+        .setCustomId(`${PREFIX}cancel:${id}`)
+        .setLabel('Cancel')
+        .setStyle(ButtonStyle.Secondary),
     );
 
     const outcome = new Promise<ConfirmOutcome>((resolve) => {
@@ -56,8 +66,13 @@ export class Confirmations {
     const result = await outcome;
     if (result === 'expired') {
       await interaction
-        .editReply({ content: `⌛ Not confirmed in time: nothing was run.\n> ${question}`, components: [] })
-        .catch((err: unknown) => this.log.warn({ err }, 'could not mark a confirmation as expired'));
+        .editReply({
+          content: `⌛ Not confirmed in time: nothing was run.\n> ${question}`,
+          components: [],
+        })
+        .catch((err: unknown) =>
+          this.log.warn({ err }, 'could not mark a confirmation as expired'),
+        );
     }
     return result;
   }
@@ -70,7 +85,10 @@ export class Confirmations {
     const entry = this.pending.get(id);
 
     if (!entry) {
-      await button.update({ content: '⌛ This confirmation has expired: nothing was run.', components: [] });
+      await button.update({
+        content: '⌛ This confirmation has expired: nothing was run.',
+        components: [],
+      });
       return true;
     }
     if (entry.userId !== button.user.id) {
@@ -84,7 +102,8 @@ export class Confirmations {
 
     // Settle before the network call, so a double click or the timer cannot settle it twice.
     this.settle(id, action === 'confirm' ? 'confirmed' : 'cancelled');
-    const content = action === 'confirm' ? '✅ Confirmed; queuing it now…' : '✖️ Cancelled: nothing was run.';
+    const content =
+      action === 'confirm' ? '✅ Confirmed; queuing it now…' : '✖️ Cancelled: nothing was run.';
     await button.update({ content, components: [] });
     return true;
   }

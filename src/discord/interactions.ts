@@ -21,7 +21,13 @@ import { slashCommands } from './commands/index.js';
 import type { Plan } from './commands/slash-command.js';
 import type { Confirmations } from './confirm.js';
 import type { UserRateLimit } from './rate-limit.js';
-import { forDiscordJs, renderFailure, renderProgress, renderResult, textMessage } from './render.js';
+import {
+  forDiscordJs,
+  renderFailure,
+  renderProgress,
+  renderResult,
+  textMessage,
+} from './render.js';
 import { InteractionReply } from './reply.js';
 
 /** Timings of the Discord front end; the defaults suit Discord, tests shorten some. */
@@ -88,12 +94,18 @@ export class InteractionHandler {
     const focused = i.options.getFocused(true);
     const kind = slashCommands.get(i.commandName)?.autocomplete?.[focused.name];
     const decision = authorise(this.d.config, callerOf(i), { kind: 'help' });
-    const choices = kind && decision.allowed ? this.d.cache.choices(kind, String(focused.value)) : [];
+    const choices =
+      kind && decision.allowed ? this.d.cache.choices(kind, String(focused.value)) : [];
     await i.respond(choices);
   }
 
   private async command(i: ChatInputCommandInteraction): Promise<void> {
-    const who: Who = { userId: i.user.id, userName: i.user.username, guildId: i.guildId ?? undefined, channelId: i.channelId };
+    const who: Who = {
+      userId: i.user.id,
+      userName: i.user.username,
+      guildId: i.guildId ?? undefined,
+      channelId: i.channelId,
+    };
     const label = i.toString();
     const log = this.d.log.child({ interaction: i.id, user: i.user.id, command: label });
     const audit = (outcome: AuditEntry['outcome'], extra: Partial<AuditEntry> = {}) =>
@@ -101,7 +113,10 @@ export class InteractionHandler {
 
     const slash = slashCommands.get(i.commandName);
     if (!slash) {
-      await i.reply({ content: `Unknown command /${i.commandName}; the commands may need registering again.`, flags: MessageFlags.Ephemeral });
+      await i.reply({
+        content: `Unknown command /${i.commandName}; the commands may need registering again.`,
+        flags: MessageFlags.Ephemeral,
+      });
       return audit('invalid');
     }
 
@@ -110,7 +125,11 @@ export class InteractionHandler {
       plan = slash.plan(optionReader(i), { maxReplicas: this.d.config.MAX_REPLICAS });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      await i.reply({ ...forDiscordJs(textMessage(renderFailure('user', err.message), 'error.txt')), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      await i.reply({
+        ...forDiscordJs(textMessage(renderFailure('user', err.message), 'error.txt')),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
       log.info({ reason: err.message }, 'slash command refused: bad input');
       return audit('invalid', { detail: err.message.split('\n')[0] });
     }
@@ -118,19 +137,29 @@ export class InteractionHandler {
 
     const decision = authorise(this.d.config, callerOf(i), plan);
     if (!decision.allowed) {
-      await i.reply({ content: `⛔ ${decision.reason} Nothing was run.`, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      await i.reply({
+        content: `⛔ ${decision.reason} Nothing was run.`,
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
       log.info({ reason: decision.reason }, 'slash command refused: not allowed');
       return audit('refused', { command: text, detail: decision.reason });
     }
 
     if (!this.d.rateLimit.take(i.user.id)) {
       const limit = this.d.config.COMMANDS_PER_MINUTE;
-      await i.reply({ content: `⛔ Slow down: at most ${limit} commands a minute each. Nothing was run.`, flags: MessageFlags.Ephemeral });
+      await i.reply({
+        content: `⛔ Slow down: at most ${limit} commands a minute each. Nothing was run.`,
+        flags: MessageFlags.Ephemeral,
+      });
       return audit('refused', { command: text, detail: 'rate limit' });
     }
 
     if (plan.kind === 'help') {
-      await i.reply({ ...forDiscordJs(textMessage('```\n' + helpText() + '\n```', 'help.txt')), flags: MessageFlags.Ephemeral });
+      await i.reply({
+        ...forDiscordJs(textMessage('```\n' + helpText() + '\n```', 'help.txt')),
+        flags: MessageFlags.Ephemeral,
+      });
       return audit('answered');
     }
     if (plan.kind === 'audit') return this.showAudit(i, plan.limit, audit);
@@ -157,7 +186,8 @@ export class InteractionHandler {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const entries = await withTimeout(this.d.audit.recent(limit), this.d.pacing.submitTimeoutMs);
     const reply = this.reply(i, i.toString(), true);
-    if (!entries) await reply.fail('Redis did not answer in time; the audit log cannot be read right now.');
+    if (!entries)
+      await reply.fail('Redis did not answer in time; the audit log cannot be read right now.');
     else await reply.finish([renderAudit(entries)]);
     audit('answered');
   }
@@ -171,10 +201,17 @@ export class InteractionHandler {
     audit: (outcome: AuditEntry['outcome'], extra?: Partial<AuditEntry>) => void,
   ): Promise<void> {
     const reply = this.reply(i, text, false);
-    const payload: CommandJob = { command: plan.command, requester: { source: 'discord', ...who }, text };
+    const payload: CommandJob = {
+      command: plan.command,
+      requester: { source: 'discord', ...who },
+      text,
+    };
     const { submitTimeoutMs, slowNoticeMs } = this.d.pacing;
 
-    const slow = setTimeout(() => reply.progress(`⏳ \`${text}\`: Redis is slow to take the command; still trying…`), slowNoticeMs);
+    const slow = setTimeout(
+      () => reply.progress(`⏳ \`${text}\`: Redis is slow to take the command; still trying…`),
+      slowNoticeMs,
+    );
     let jobId: string;
     const asked = Date.now();
     try {
@@ -220,7 +257,9 @@ export class InteractionHandler {
       const ref = err.failure.ref ?? newRef();
       if (kind === 'internal' && !err.failure.ref && Date.now() - waiting >= timeoutMs - 100) {
         jobLog.warn({ timeoutMs }, 'no result in time; the job may still be running');
-        await reply.fail(`⌛ No result after ${formatWait(timeoutMs)}; \`${text}\` may still be running. Check /list before trying again.`);
+        await reply.fail(
+          `⌛ No result after ${formatWait(timeoutMs)}; \`${text}\` may still be running. Check /list before trying again.`,
+        );
         return audit('failed', { command: text, jobId, detail: 'no result in time' });
       }
       if (kind === 'user') await reply.fail(renderFailure('user', message));
@@ -228,22 +267,47 @@ export class InteractionHandler {
         if (!err.failure.ref) jobLog.error({ ref, reason: message }, 'command did not finish');
         await reply.fail(renderFailure('internal', message, ref));
       }
-      audit('failed', { command: text, jobId, detail: kind === 'user' ? message.split('\n')[0] : `internal error ${ref}` });
+      audit('failed', {
+        command: text,
+        jobId,
+        detail: kind === 'user' ? message.split('\n')[0] : `internal error ${ref}`,
+      });
     }
   }
 
-  private reply(i: ChatInputCommandInteraction, label: string, ephemeral: boolean): InteractionReply {
+  private reply(
+    i: ChatInputCommandInteraction,
+    label: string,
+    ephemeral: boolean,
+  ): InteractionReply {
     const { minEditMs, tokenLifetimeMs } = this.d.pacing;
     return new InteractionReply(
-      { applicationId: i.applicationId, token: i.token, channelId: i.channelId, userId: i.user.id, createdAt: i.createdTimestamp, label },
-      { rest: this.d.rest, webhookRest: this.d.webhookRest, log: this.d.log, minEditMs, tokenLifetimeMs, ephemeral },
+      {
+        applicationId: i.applicationId,
+        token: i.token,
+        channelId: i.channelId,
+        userId: i.user.id,
+        createdAt: i.createdTimestamp,
+        label,
+      },
+      {
+        rest: this.d.rest,
+        webhookRest: this.d.webhookRest,
+        log: this.d.log,
+        minEditMs,
+        tokenLifetimeMs,
+        ephemeral,
+      },
     );
   }
 
   /** Last resort: log the failure with a reference and tell the user that reference. */
   private async crashed(i: Interaction, err: unknown): Promise<void> {
     const ref = newRef();
-    this.d.log.error({ err, ref, interaction: i.id, user: i.user.id }, 'interaction failed with an internal error');
+    this.d.log.error(
+      { err, ref, interaction: i.id, user: i.user.id },
+      'interaction failed with an internal error',
+    );
     if (!i.isRepliable()) return;
     const content = renderFailure('internal', '', ref);
     try {
@@ -259,11 +323,20 @@ export class InteractionHandler {
 function confirmation(c: Command): { text: string; verb: string } {
   switch (c.kind) {
     case 'quit':
-      return { text: 'Remove **everything** Deckhand made: every container, then the proxy, then the network?', verb: 'Quit: remove everything' };
+      return {
+        text: 'Remove **everything** Deckhand made: every container, then the proxy, then the network?',
+        verb: 'Quit: remove everything',
+      };
     case 'stop':
-      return { text: `Stop **${c.name}** and all its replicas? It will not be recovered until started again.`, verb: `Stop ${c.name}`.slice(0, 80) };
+      return {
+        text: `Stop **${c.name}** and all its replicas? It will not be recovered until started again.`,
+        verb: `Stop ${c.name}`.slice(0, 80),
+      };
     case 'scale':
-      return { text: `Remove **${c.count}** replica${c.count === 1 ? '' : 's'} of **${c.name}**?`, verb: 'Scale down' };
+      return {
+        text: `Remove **${c.count}** replica${c.count === 1 ? '' : 's'} of **${c.name}**?`,
+        verb: 'Scale down',
+      };
     default:
       return { text: `Run \`${c.kind}\`?`, verb: 'Confirm' };
   }

@@ -38,7 +38,8 @@ export async function registerCommands(
   rest: REST = discordRest(config),
 ): Promise<{ applicationId: string; scope: 'guild' | 'global'; names: string[] }> {
   const applicationId =
-    config.DISCORD_APP_ID ?? ((await rest.get(Routes.oauth2CurrentApplication())) as APIApplication).id;
+    config.DISCORD_APP_ID ??
+    ((await rest.get(Routes.oauth2CurrentApplication())) as APIApplication).id;
 
   const body = commandBodies(config);
   const route = config.DISCORD_GUILD_ID
@@ -48,6 +49,9 @@ export async function registerCommands(
 
   const scope = config.DISCORD_GUILD_ID ? 'guild' : 'global';
   const names = saved.map((c) => c.name).sort();
-  log.info({ applicationId, scope, guildId: config.DISCORD_GUILD_ID, commands: names }, 'slash commands registered');
+  log.info(
+    { applicationId, scope, guildId: config.DISCORD_GUILD_ID, commands: names },
+    'slash commands registered',
+  );
   return { applicationId, scope, names };
 }

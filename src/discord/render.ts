@@ -33,7 +33,8 @@ export function renderResult(result: CommandResult): OutMessage[] {
   if (result.services) {
     const table = serviceEmbeds(result.services);
     embeds.push(...table.embeds);
-    if (table.cut) files.push({ name: 'services.txt', data: Buffer.from(serviceTable(result.services)) });
+    if (table.cut)
+      files.push({ name: 'services.txt', data: Buffer.from(serviceTable(result.services)) });
   }
 
   const messages = packEmbeds(embeds);
@@ -65,8 +66,12 @@ function headEmbed(result: CommandResult): { embed: APIEmbed; overflow: boolean 
   }
 
   if (description) embed.description = description.trimEnd();
-  if (result.image) embed.fields = [{ name: 'Image', value: result.image.slice(0, LIMITS.fieldValue), inline: true }];
-  if (result.services?.length === 0) embed.footer = { text: 'No services: Deckhand manages nothing yet.' };
+  if (result.image)
+    embed.fields = [
+      { name: 'Image', value: result.image.slice(0, LIMITS.fieldValue), inline: true },
+    ];
+  if (result.services?.length === 0)
+    embed.footer = { text: 'No services: Deckhand manages nothing yet.' };
   return { embed, overflow };
 }
 
@@ -83,7 +88,10 @@ function serviceEmbeds(services: ServiceView[]): { embeds: APIEmbed[]; cut: bool
     if (value.length > LIMITS.fieldValue || name.length > LIMITS.fieldName) cut = true;
     return {
       name: name.slice(0, LIMITS.fieldName),
-      value: value.length > LIMITS.fieldValue ? `${value.slice(0, LIMITS.fieldValue - 40)}\n… (see services.txt)` : value,
+      value:
+        value.length > LIMITS.fieldValue
+          ? `${value.slice(0, LIMITS.fieldValue - 40)}\n… (see services.txt)`
+          : value,
     };
   });
 
@@ -92,7 +100,11 @@ function serviceEmbeds(services: ServiceView[]): { embeds: APIEmbed[]; cut: bool
   let size = 0;
   for (const field of fields) {
     const add = field.name.length + field.value.length;
-    if (!current || (current.fields?.length ?? 0) >= LIMITS.fieldsPerEmbed || size + add > LIMITS.embedTotal / 2) {
+    if (
+      !current ||
+      (current.fields?.length ?? 0) >= LIMITS.fieldsPerEmbed ||
+      size + add > LIMITS.embedTotal / 2
+    ) {
       current = { color: colour.info, fields: [] };
       embeds.push(current);
       size = 0;
@@ -106,7 +118,10 @@ function serviceEmbeds(services: ServiceView[]): { embeds: APIEmbed[]; cut: bool
 function serviceValue(s: ServiceView): string {
   const ports = s.ports.length > 0 ? s.ports.join(', ') : 'no published ports';
   const guard = s.protected ? '🛡️ protected' : 'not protected';
-  return [`\`${s.image}\` · ${s.running}/${s.desired} running · ${stateMark[s.state]}`, `${ports} · ${guard}`].join('\n');
+  return [
+    `\`${s.image}\` · ${s.running}/${s.desired} running · ${stateMark[s.state]}`,
+    `${ports} · ${guard}`,
+  ].join('\n');
 }
 
 /** The service list as a plain-text table, for the attached file. */
@@ -123,13 +138,24 @@ export function serviceTable(services: ServiceView[]): string {
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Size of an embed as Discord counts it against the 6000-character message total. */
 export function embedSize(e: APIEmbed): number {
   const fields = (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
-  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + fields;
+  return (
+    (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + fields
+  );
 }
 
 /** Puts embeds into messages: at most 10 each and at most 6000 characters across them. */
@@ -140,7 +166,10 @@ export function packEmbeds(embeds: APIEmbed[]): OutMessage[] {
 
   for (const embed of embeds) {
     const add = embedSize(embed);
-    if (current.length > 0 && (current.length >= LIMITS.embedsPerMessage || size + add > LIMITS.embedTotal)) {
+    if (
+      current.length > 0 &&
+      (current.length >= LIMITS.embedsPerMessage || size + add > LIMITS.embedTotal)
+    ) {
       messages.push({ embeds: current });
       current = [];
       size = 0;
@@ -188,7 +217,11 @@ export function textMessage(text: string, fileName = 'message.txt'): OutMessage 
 }
 
 /** An OutMessage in the shape discord.js's reply methods take. */
-export function forDiscordJs(m: OutMessage): { content?: string; embeds?: APIEmbed[]; files?: { attachment: Buffer; name: string }[] } {
+export function forDiscordJs(m: OutMessage): {
+  content?: string;
+  embeds?: APIEmbed[];
+  files?: { attachment: Buffer; name: string }[];
+} {
   return {
     ...(m.content !== undefined ? { content: m.content } : {}),
     ...(m.embeds ? { embeds: m.embeds } : {}),

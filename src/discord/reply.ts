@@ -1,4 +1,10 @@
-import { DiscordAPIError, MessageFlags, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
+import {
+  DiscordAPIError,
+  MessageFlags,
+  Routes,
+  type REST,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { OutMessage } from './render.js';
@@ -97,8 +103,13 @@ export class InteractionReply {
       if (this.options.ephemeral) return this.edit(message, false);
       if (!this.expired()) {
         await this.options.webhookRest
-          .delete(Routes.webhookMessage(this.target.applicationId, this.target.token, '@original'), { auth: false })
-          .catch((err: unknown) => this.options.log.debug({ err }, 'could not remove the public reply'));
+          .delete(
+            Routes.webhookMessage(this.target.applicationId, this.target.token, '@original'),
+            { auth: false },
+          )
+          .catch((err: unknown) =>
+            this.options.log.debug({ err }, 'could not remove the public reply'),
+          );
       }
       await this.followUp(message, true);
     });
@@ -134,24 +145,40 @@ export class InteractionReply {
       return;
     }
     const route = Routes.webhookMessage(this.target.applicationId, this.target.token, '@original');
-    await this.viaToken(() => this.options.webhookRest.patch(route, { ...request(m, { components: [] }), auth: false }), m, isProgress);
+    await this.viaToken(
+      () =>
+        this.options.webhookRest.patch(route, { ...request(m, { components: [] }), auth: false }),
+      m,
+      isProgress,
+    );
   }
 
   private async followUp(m: OutMessage, ephemeral: boolean): Promise<void> {
     if (this.expired()) return this.toChannel(m);
     const route = Routes.webhook(this.target.applicationId, this.target.token);
     const flags = ephemeral ? { flags: MessageFlags.Ephemeral } : {};
-    await this.viaToken(() => this.options.webhookRest.post(route, { ...request(m, flags), auth: false }), m, false);
+    await this.viaToken(
+      () => this.options.webhookRest.post(route, { ...request(m, flags), auth: false }),
+      m,
+      false,
+    );
   }
 
   /** Runs a webhook call; when the token turns out dead, the message goes to the channel instead. */
-  private async viaToken(call: () => Promise<unknown>, m: OutMessage, isProgress: boolean): Promise<void> {
+  private async viaToken(
+    call: () => Promise<unknown>,
+    m: OutMessage,
+    isProgress: boolean,
+  ): Promise<void> {
     try {
       await call();
     } catch (err) {
       if (!isDeadToken(err)) throw err;
       this.dead = true;
-      this.options.log.info({ label: this.target.label, code: (err as DiscordAPIError).code }, 'interaction token no longer works; answering in the channel');
+      this.options.log.info(
+        { label: this.target.label, code: (err as DiscordAPIError).code },
+        'interaction token no longer works; answering in the channel',
+      );
       if (!isProgress) await this.toChannel(m);
     }
   }
@@ -159,7 +186,10 @@ export class InteractionReply {
   private async toChannel(m: OutMessage): Promise<void> {
     const { channelId, userId, label } = this.target;
     if (!channelId) {
-      this.options.log.warn({ label, userId }, 'reply expired and there is no channel to post it in');
+      this.options.log.warn(
+        { label, userId },
+        'reply expired and there is no channel to post it in',
+      );
       return;
     }
     const intro = `<@${userId}> here is the answer to \`${label.replaceAll('`', "'")}\` (the interaction had expired):`;
@@ -177,7 +207,10 @@ export class InteractionReply {
 }
 
 /** The REST request for a message: JSON body (no mass mentions) plus attached files. */
-function request(m: OutMessage, extra: Partial<RESTPostAPIChannelMessageJSONBody> & Record<string, unknown>) {
+function request(
+  m: OutMessage,
+  extra: Partial<RESTPostAPIChannelMessageJSONBody> & Record<string, unknown>,
+) {
   const files = (m.files ?? []).map((f) => ({ name: f.name, data: f.data }));
   const body = {
     content: m.content ?? '',

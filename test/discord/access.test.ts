@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
-import { authorise, defaultMemberPermissions, needsAdmin, type Caller } from '../../src/discord/access.js';
+import {
+  authorise,
+  defaultMemberPermissions,
+  needsAdmin,
+  type Caller,
+} from '../../src/discord/access.js';
 import type { Plan } from '../../src/discord/commands/slash-command.js';
 
 const ROLE = '200000000000000001';
@@ -27,7 +32,11 @@ const caller = (over: Partial<Caller> = {}): Caller => ({
 });
 
 const open = loadConfig({});
-const listed = loadConfig({ ALLOWED_ROLE_IDS: ROLE, ADMIN_ROLE_IDS: ADMIN_ROLE, ALLOWED_CHANNEL_IDS: CHANNEL });
+const listed = loadConfig({
+  ALLOWED_ROLE_IDS: ROLE,
+  ADMIN_ROLE_IDS: ADMIN_ROLE,
+  ALLOWED_CHANNEL_IDS: CHANNEL,
+});
 
 describe('needsAdmin', () => {
   it.each([
@@ -44,16 +53,66 @@ describe('authorise', () => {
   it.each([
     ['anyone may list when no list is configured', open, caller(), list, true],
     ['a plain member may not stop when no admin list is configured', open, caller(), stop, false],
-    ['Manage Server stands in for the admin list when it is empty', open, caller({ permissions: MANAGE }), quit, true],
+    [
+      'Manage Server stands in for the admin list when it is empty',
+      open,
+      caller({ permissions: MANAGE }),
+      quit,
+      true,
+    ],
     ['a member without the role is refused', listed, caller(), list, false],
     ['a member with the role may scale up', listed, caller({ roleIds: [ROLE] }), scaleUp, true],
-    ['a member with the role may not scale down', listed, caller({ roleIds: [ROLE] }), scaleDown, false],
-    ['Manage Server is not enough once an admin list is set', listed, caller({ roleIds: [ROLE], permissions: MANAGE }), stop, false],
+    [
+      'a member with the role may not scale down',
+      listed,
+      caller({ roleIds: [ROLE] }),
+      scaleDown,
+      false,
+    ],
+    [
+      'Manage Server is not enough once an admin list is set',
+      listed,
+      caller({ roleIds: [ROLE], permissions: MANAGE }),
+      stop,
+      false,
+    ],
     ['an admin may stop', listed, caller({ roleIds: [ADMIN_ROLE] }), stop, true],
-    ['an admin may use everyday commands without the role', listed, caller({ roleIds: [ADMIN_ROLE] }), list, true],
-    ['a listed user id counts like the role', loadConfig({ ALLOWED_USER_IDS: USER }), caller({ userId: USER }), list, true],
-    ['another channel is refused', listed, caller({ roleIds: [ROLE], channelId: '400000000000000002' }), list, false],
+    [
+      'an admin may use everyday commands without the role',
+      listed,
+      caller({ roleIds: [ADMIN_ROLE] }),
+      list,
+      true,
+    ],
+    [
+      'a listed user id counts like the role',
+      loadConfig({ ALLOWED_USER_IDS: USER }),
+      caller({ userId: USER }),
+      list,
+      true,
+    ],
+    [
+      'another channel is refused',
+      listed,
+      caller({ roleIds: [ROLE], channelId: '400000000000000002' }),
+      list,
+      false,
+    ],
     ['a direct message is refused', open, caller({ guildId: null }), list, false],
+    [
+      'another server is refused when one is configured',
+      loadConfig({ DISCORD_GUILD_ID: '500000000000000002' }),
+      caller(),
+      list,
+      false,
+    ],
+    [
+      'the configured server is accepted',
+      loadConfig({ DISCORD_GUILD_ID: '500000000000000001' }),
+      caller(),
+      list,
+      true,
+    ],
   ])('%s', (_name, config, who, p, allowed) => {
     expect(authorise(config, who, p).allowed).toBe(allowed);
   });

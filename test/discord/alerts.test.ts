@@ -8,7 +8,10 @@ const unhandled = watchUnhandled();
 
 beforeAll(async () => {
   // Real pacing: a burst must become a few messages without any 429 from a channel that allows 1 a second.
-  h = await startHarness({ redisUrl: inject('redisUrl'), bot: { alerts: { groupWindowMs: 500, minIntervalMs: 1100 } } });
+  h = await startHarness({
+    redisUrl: inject('redisUrl'),
+    bot: { alerts: { groupWindowMs: 500, minIntervalMs: 1100 } },
+  });
   h.standIn.limitChannelMessages(1, 1000);
 });
 afterAll(async () => {
@@ -32,7 +35,11 @@ const titles = () => posted().flatMap((m) => m.embeds.map((e: any) => e.title as
 
 describe('alerts', () => {
   it('reach the alert channel with what happened', async () => {
-    await publishAlert(h.redis, h.prefix, alert('web', { oom: true, logTail: ['starting', 'out of memory'] }));
+    await publishAlert(
+      h.redis,
+      h.prefix,
+      alert('web', { oom: true, logTail: ['starting', 'out of memory'] }),
+    );
     const m = await h.standIn.until(() => posted()[0], 5000, 'the alert');
     expect(m.embeds[0].title).toBe('🔴 web crashed');
     expect(m.embeds[0].description).toContain('exit code 137');
@@ -43,9 +50,15 @@ describe('alerts', () => {
 
   it('are grouped when many arrive at once, paced without a single 429, none lost', async () => {
     const before = posted().length;
-    await Promise.all(Array.from({ length: 25 }, (_, k) => publishAlert(h.redis, h.prefix, alert(`burst${k}`))));
+    await Promise.all(
+      Array.from({ length: 25 }, (_, k) => publishAlert(h.redis, h.prefix, alert(`burst${k}`))),
+    );
 
-    await h.standIn.until(() => titles().filter((t) => t.includes('burst')).length >= 25, 15_000, 'all 25 alerts');
+    await h.standIn.until(
+      () => titles().filter((t) => t.includes('burst')).length >= 25,
+      15_000,
+      'all 25 alerts',
+    );
     const messages = posted().length - before;
     expect(messages).toBeLessThanOrEqual(4);
     expect(new Set(titles().filter((t) => t.includes('burst'))).size).toBe(25);
@@ -56,11 +69,19 @@ describe('alerts', () => {
   it('wait in Redis while Discord refuses them, and are posted once it accepts', async () => {
     h.standIn.refuseChannel(h.standIn.alertChannelId);
     await publishAlert(h.redis, h.prefix, alert('refused-at-first', { kind: 'crash-looping' }));
-    await h.standIn.until(() => h.standIn.requests.some((r) => r.status === 403), 5000, 'a refused post');
+    await h.standIn.until(
+      () => h.standIn.requests.some((r) => r.status === 403),
+      5000,
+      'a refused post',
+    );
     expect(titles().some((t) => t.includes('refused-at-first'))).toBe(false);
 
     h.standIn.refuseChannel(h.standIn.alertChannelId, false);
-    await h.standIn.until(() => titles().some((t) => t.includes('refused-at-first')), 10_000, 'the retried alert');
+    await h.standIn.until(
+      () => titles().some((t) => t.includes('refused-at-first')),
+      10_000,
+      'the retried alert',
+    );
     expect(titles().filter((t) => t.includes('refused-at-first'))).toHaveLength(1);
   });
 
@@ -68,8 +89,18 @@ describe('alerts', () => {
     await h.bot.stop();
     await publishAlert(h.redis, h.prefix, alert('while-away', { kind: 'recovered', downMs: 4000 }));
 
-    h.bot = await startBot({ config: h.config, queue: h.queue, redis: h.redis, log: h.log, readyTimeoutMs: 10_000 });
-    await h.standIn.until(() => titles().some((t) => t.includes('while-away')), 10_000, 'the alert sent while away');
+    h.bot = await startBot({
+      config: h.config,
+      queue: h.queue,
+      redis: h.redis,
+      log: h.log,
+      readyTimeoutMs: 10_000,
+    });
+    await h.standIn.until(
+      () => titles().some((t) => t.includes('while-away')),
+      10_000,
+      'the alert sent while away',
+    );
     expect(titles().filter((t) => t.includes('while-away'))).toEqual(['🟢 while-away recovered']);
   });
 });

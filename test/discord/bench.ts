@@ -18,7 +18,8 @@ export interface DiscordBench {
 
 function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
@@ -36,10 +37,23 @@ export async function benchDiscord(o: HarnessOptions & { runs?: number }): Promi
   try {
     for (let k = 0; k < runs; k++) {
       const sentAt = Date.now();
-      const { id, token } = h.standIn.sendCommand({ name: 'list', userId: `1000000000000${String(k).padStart(5, '0')}` });
-      const acked = await h.standIn.until(() => h.standIn.acknowledgement(id), 3000, 'the acknowledgement');
-      await h.standIn.until(() => (h.standIn.original(token)?.embeds.length ? true : undefined), 30_000, 'the list');
-      const final = h.standIn.requests.find((r) => r.path.includes(token) && r.body?.embeds?.length > 0)!;
+      const { id, token } = h.standIn.sendCommand({
+        name: 'list',
+        userId: `1000000000000${String(k).padStart(5, '0')}`,
+      });
+      const acked = await h.standIn.until(
+        () => h.standIn.acknowledgement(id),
+        3000,
+        'the acknowledgement',
+      );
+      await h.standIn.until(
+        () => (h.standIn.original(token)?.embeds.length ? true : undefined),
+        30_000,
+        'the list',
+      );
+      const final = h.standIn.requests.find(
+        (r) => r.path.includes(token) && r.body?.embeds?.length > 0,
+      )!;
       ack.push(acked.at - sentAt);
       list.push(final.at - sentAt);
     }

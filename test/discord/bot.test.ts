@@ -31,13 +31,20 @@ beforeAll(async () => {
       start: async (job) => {
         const name = (job.data.command as { name: string }).name;
         if (name === 'ghost') userFailure('no service named "ghost"; see /list');
-        if (name === 'broken') throw new UnrecoverableError(encodeFailure({ kind: 'internal', message: 'internal error', ref: 'abcd1234' }));
+        if (name === 'broken')
+          throw new UnrecoverableError(
+            encodeFailure({ kind: 'internal', message: 'internal error', ref: 'abcd1234' }),
+          );
         if (name === 'late') return gated('late');
         return { summary: `started ${name}` };
       },
-      recovery: async () => ({ summary: 'recovered 300 containers', details: Array.from({ length: 300 }, (_, k) => `worker${k} restarted after exit 137`) }),
+      recovery: async () => ({
+        summary: 'recovered 300 containers',
+        details: Array.from({ length: 300 }, (_, k) => `worker${k} restarted after exit 137`),
+      }),
       list: async (job) => {
-        if (job.data.requester.userId === '100000000000000777') return { summary: '300 services', services: services(300) };
+        if (job.data.requester.userId === '100000000000000777')
+          return { summary: '300 services', services: services(300) };
         return { summary: '1 service', services: services(1) };
       },
       build: async (job) => {
@@ -77,15 +84,32 @@ describe('a slash command', () => {
   });
 
   it('travels as the console line it stands for, with who asked', async () => {
-    h.standIn.sendCommand({ name: 'scale', options: { direction: 'up', count: 3, service: 'worker1' }, userId: '100000000000000042' });
-    const job = await h.standIn.until(() => h.jobs.find((j) => j.command.kind === 'scale'), 5000, 'the job');
+    h.standIn.sendCommand({
+      name: 'scale',
+      options: { direction: 'up', count: 3, service: 'worker1' },
+      userId: '100000000000000042',
+    });
+    const job = await h.standIn.until(
+      () => h.jobs.find((j) => j.command.kind === 'scale'),
+      5000,
+      'the job',
+    );
     expect(job.text).toBe('scale up 3 worker1');
     expect(job.command).toEqual({ kind: 'scale', direction: 'up', count: 3, name: 'worker1' });
-    expect(job.requester).toMatchObject({ source: 'discord', userId: '100000000000000042', channelId: h.standIn.channelId, guildId: h.standIn.guildId });
+    expect(job.requester).toMatchObject({
+      source: 'discord',
+      userId: '100000000000000042',
+      channelId: h.standIn.channelId,
+      guildId: h.standIn.guildId,
+    });
   });
 
   it('shows build progress by editing the reply no faster than the pace allows', async () => {
-    const { token } = h.standIn.sendCommand({ name: 'build', sub: 'install', options: { package: 'curl' } });
+    const { token } = h.standIn.sendCommand({
+      name: 'build',
+      sub: 'install',
+      options: { package: 'curl' },
+    });
     const reply = await h.standIn.until(withEmbeds(token), 10_000, 'the build result');
     expect(reply.embeds[0].title).toBe('Built image_7');
     expect(reply.embeds[0].fields).toEqual([{ name: 'Image', value: 'image_7', inline: true }]);
@@ -102,7 +126,11 @@ describe('a slash command', () => {
 
   it('answers bad input privately, naming what was wrong, and queues nothing', async () => {
     const before = h.jobs.length;
-    const { id } = h.standIn.sendCommand({ name: 'build', sub: 'install', options: { package: 'curl; touch /tmp/x' } });
+    const { id } = h.standIn.sendCommand({
+      name: 'build',
+      sub: 'install',
+      options: { package: 'curl; touch /tmp/x' },
+    });
     const ack = await h.standIn.until(() => h.standIn.acknowledgement(id), 3000, 'the refusal');
     expect(ack.type).toBe(4);
     const req = h.standIn.requests.find((r) => r.path.startsWith(`/interactions/${id}/`))!;
@@ -112,7 +140,10 @@ describe('a slash command', () => {
   });
 
   it('refuses the same docker-run flags as the console', async () => {
-    const { id } = h.standIn.sendCommand({ name: 'run', options: { args: '--privileged -d image_1' } });
+    const { id } = h.standIn.sendCommand({
+      name: 'run',
+      options: { args: '--privileged -d image_1' },
+    });
     await h.standIn.until(() => h.standIn.acknowledgement(id), 3000, 'the refusal');
     const req = h.standIn.requests.find((r) => r.path.startsWith(`/interactions/${id}/`))!;
     expect(req.body.data.content).toContain('--privileged');
@@ -147,11 +178,17 @@ describe('a slash command', () => {
   it('spreads a long service list over several embeds and messages, losing none', async () => {
     const { token } = h.standIn.sendCommand({ name: 'list', userId: '100000000000000777' });
     await h.standIn.until(withEmbeds(token), 5000, 'the result');
-    await h.standIn.until(() => {
-      const all = [h.standIn.original(token)!, ...h.standIn.followUps(token)];
-      const names = all.flatMap((m) => m.embeds.flatMap((e: any) => (e.fields ?? []).map((f: any) => f.name)));
-      return names.length >= 300 ? all : undefined;
-    }, 10_000, 'all 300 services');
+    await h.standIn.until(
+      () => {
+        const all = [h.standIn.original(token)!, ...h.standIn.followUps(token)];
+        const names = all.flatMap((m) =>
+          m.embeds.flatMap((e: any) => (e.fields ?? []).map((f: any) => f.name)),
+        );
+        return names.length >= 300 ? all : undefined;
+      },
+      10_000,
+      'all 300 services',
+    );
 
     const all = [h.standIn.original(token)!, ...h.standIn.followUps(token)];
     expect(all.length).toBeGreaterThan(1);
@@ -160,24 +197,35 @@ describe('a slash command', () => {
       expect(m.embeds.reduce((n: number, e: any) => n + embedSize(e), 0)).toBeLessThanOrEqual(6000);
       for (const e of m.embeds) expect((e.fields ?? []).length).toBeLessThanOrEqual(25);
     }
-    const names = all.flatMap((m) => m.embeds.flatMap((e: any) => (e.fields ?? []).map((f: any) => f.name)));
+    const names = all.flatMap((m) =>
+      m.embeds.flatMap((e: any) => (e.fields ?? []).map((f: any) => f.name)),
+    );
     expect(new Set(names).size).toBe(300);
   });
 
   it('posts the result in the channel, mentioning the user, once the token has expired', async () => {
-    const { token } = h.standIn.sendCommand({ name: 'start', options: { service: 'late' }, userId: '100000000000000099' });
+    const { token } = h.standIn.sendCommand({
+      name: 'start',
+      options: { service: 'late' },
+      userId: '100000000000000099',
+    });
     await h.standIn.until(() => gates.has('late'), 5000, 'the job to start');
     h.standIn.expireToken(token);
     gates.get('late')!({ summary: 'started late' });
 
     const posted = await h.standIn.until(
-      () => h.standIn.channelMessages(h.standIn.channelId).find((m) => m.content.includes('<@100000000000000099>')),
+      () =>
+        h.standIn
+          .channelMessages(h.standIn.channelId)
+          .find((m) => m.content.includes('<@100000000000000099>')),
       5000,
       'the channel message',
     );
     expect(posted.embeds[0].title).toBe('started late');
     expect(posted.content).toContain('start late');
-    const post = h.standIn.requests.find((r) => r.path === `/channels/${h.standIn.channelId}/messages`)!;
+    const post = h.standIn.requests.find(
+      (r) => r.path === `/channels/${h.standIn.channelId}/messages`,
+    )!;
     expect(post.body.allowed_mentions).toEqual({ users: ['100000000000000099'] });
   });
 
@@ -190,7 +238,9 @@ describe('a slash command', () => {
     for (const { id, token } of sent) {
       const callbacks = h.standIn.requests.filter((r) => r.path.startsWith(`/interactions/${id}/`));
       expect(callbacks).toHaveLength(1);
-      const results = h.standIn.requests.filter((r) => r.path.includes(token) && r.body?.embeds?.length > 0);
+      const results = h.standIn.requests.filter(
+        (r) => r.path.includes(token) && r.body?.embeds?.length > 0,
+      );
       expect(results).toHaveLength(1);
     }
     expect(h.standIn.lateAcknowledgements).toBe(0);
@@ -208,7 +258,11 @@ describe('a slash command', () => {
 
 describe('autocomplete', () => {
   it('offers files from myimages/ filtered by what was typed', async () => {
-    const { id } = h.standIn.sendAutocomplete({ name: 'build', focused: 'file', options: { file: 'scr' } });
+    const { id } = h.standIn.sendAutocomplete({
+      name: 'build',
+      focused: 'file',
+      options: { file: 'scr' },
+    });
     const choices = await h.standIn.until(() => h.standIn.choices(id), 3000, 'the choices');
     expect(choices.map((c) => c.value)).toContain('script1');
   });
@@ -216,12 +270,20 @@ describe('autocomplete', () => {
   it('offers service names the bot has seen, at most 25', async () => {
     const { token } = h.standIn.sendCommand({ name: 'list', userId: '100000000000000777' });
     await h.standIn.until(withEmbeds(token), 5000, 'the list');
-    const { id } = h.standIn.sendAutocomplete({ name: 'stop', focused: 'service', options: { service: 'svc' } });
+    const { id } = h.standIn.sendAutocomplete({
+      name: 'stop',
+      focused: 'service',
+      options: { service: 'svc' },
+    });
     const choices = await h.standIn.until(() => h.standIn.choices(id), 3000, 'the choices');
     expect(choices).toHaveLength(25);
     expect(choices.every((c) => String(c.value).startsWith('svc'))).toBe(true);
 
-    const narrow = h.standIn.sendAutocomplete({ name: 'stop', focused: 'service', options: { service: 'svc4' } });
+    const narrow = h.standIn.sendAutocomplete({
+      name: 'stop',
+      focused: 'service',
+      options: { service: 'svc4' },
+    });
     const few = await h.standIn.until(() => h.standIn.choices(narrow.id), 3000, 'the choices');
     expect(few.map((c) => c.value).slice(0, 3)).toEqual(['svc4', 'svc40', 'svc41']);
     expect(few.every((c) => String(c.value).includes('svc4'))).toBe(true);

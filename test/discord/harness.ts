@@ -26,7 +26,16 @@ const defaultAnswers: Record<string, Answer> = {
   list: async () => ({
     summary: '1 service',
     services: [
-      { name: 'worker1', image: 'image_1', state: 'running', running: 2, desired: 2, ports: ['0.0.0.0:20001->80/tcp'], protected: true, replicas: [] },
+      {
+        name: 'worker1',
+        image: 'image_1',
+        state: 'running',
+        running: 2,
+        desired: 2,
+        ports: ['0.0.0.0:20001->80/tcp'],
+        protected: true,
+        replicas: [],
+      },
     ],
   }),
   stop: async (job) => ({ summary: `stopped ${(job.data.command as { name: string }).name}` }),
@@ -36,7 +45,9 @@ const defaultAnswers: Record<string, Answer> = {
   recovery: async () => ({ summary: 'nothing to recover' }),
   run: async () => ({ summary: 'worker1 running' }),
   build: async (job) => {
-    await job.updateProgress({ lines: ['Step 1/3 : FROM debian:bookworm-slim', 'Step 2/3 : RUN apt-get install -y curl'] });
+    await job.updateProgress({
+      lines: ['Step 1/3 : FROM debian:bookworm-slim', 'Step 2/3 : RUN apt-get install -y curl'],
+    });
     return { summary: 'Built image_7', image: 'image_7' };
   },
 };
@@ -98,7 +109,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
         async (job) => {
           jobs.push(job.data);
           const answer = answers[job.data.command.kind];
-          if (!answer) throw new UnrecoverableError(encodeFailure({ kind: 'internal', message: 'internal error', ref: 'nohandlr' }));
+          if (!answer)
+            throw new UnrecoverableError(
+              encodeFailure({ kind: 'internal', message: 'internal error', ref: 'nohandlr' }),
+            );
           return answer(job);
         },
         { connection, prefix, concurrency: 4 },

@@ -10,9 +10,12 @@ beforeAll(async () => {
   h = await startHarness({
     redisUrl: inject('redisUrl'),
     env: { COMMANDS_PER_MINUTE: '3', RESULT_TIMEOUT_MS: '5000' },
-    bot: { pacing: { minEditMs: 300, slowNoticeMs: 1500, submitTimeoutMs: 8000, tokenLifetimeMs: 1000 } },
+    bot: {
+      pacing: { minEditMs: 300, slowNoticeMs: 1500, submitTimeoutMs: 8000, tokenLifetimeMs: 1000 },
+    },
     answers: {
-      start: (job) => new Promise((resolve) => gates.set((job.data.command as { name: string }).name, resolve)),
+      start: (job) =>
+        new Promise((resolve) => gates.set((job.data.command as { name: string }).name, resolve)),
     },
   });
 });
@@ -29,22 +32,35 @@ const inChannel = (userId: string) => () =>
 describe('per-user command rate', () => {
   it('refuses the command over the limit privately and queues nothing for it', async () => {
     const user = '100000000000000501';
-    const sent = Array.from({ length: 4 }, () => h.standIn.sendCommand({ name: 'list', userId: user }));
-    for (const { id } of sent) await h.standIn.until(() => h.standIn.acknowledgement(id), 3000, 'an answer');
+    const sent = Array.from({ length: 4 }, () =>
+      h.standIn.sendCommand({ name: 'list', userId: user }),
+    );
+    for (const { id } of sent)
+      await h.standIn.until(() => h.standIn.acknowledgement(id), 3000, 'an answer');
 
     const refusals = sent.filter(({ id }) => h.standIn.acknowledgement(id)!.type === 4);
     expect(refusals).toHaveLength(1);
-    const body = h.standIn.requests.find((r) => r.path.startsWith(`/interactions/${refusals[0]!.id}/`))!.body;
+    const body = h.standIn.requests.find((r) =>
+      r.path.startsWith(`/interactions/${refusals[0]!.id}/`),
+    )!.body;
     expect(body.data.content).toContain('at most 3 commands a minute');
     expect(body.data.flags & 64).toBe(64);
-    await h.standIn.until(() => h.jobs.filter((j) => j.requester.userId === user).length === 3 || undefined, 5000, '3 jobs');
+    await h.standIn.until(
+      () => h.jobs.filter((j) => j.requester.userId === user).length === 3 || undefined,
+      5000,
+      '3 jobs',
+    );
   });
 });
 
 describe('a result that outlives the interaction token', () => {
   it('goes to the channel without touching the expired token', async () => {
     const user = '100000000000000502';
-    const { token } = h.standIn.sendCommand({ name: 'start', options: { service: 'slowpoke' }, userId: user });
+    const { token } = h.standIn.sendCommand({
+      name: 'start',
+      options: { service: 'slowpoke' },
+      userId: user,
+    });
     await h.standIn.until(() => gates.has('slowpoke'), 5000, 'the job');
     await new Promise((r) => setTimeout(r, 1200));
 
@@ -52,7 +68,9 @@ describe('a result that outlives the interaction token', () => {
     gates.get('slowpoke')!({ summary: 'started slowpoke' });
     const posted = await h.standIn.until(inChannel(user), 5000, 'the channel message');
     expect(posted.embeds[0].title).toBe('started slowpoke');
-    expect(h.standIn.requests.filter((r) => r.path.includes(token) && r.at >= released)).toEqual([]);
+    expect(h.standIn.requests.filter((r) => r.path.includes(token) && r.at >= released)).toEqual(
+      [],
+    );
   });
 });
 

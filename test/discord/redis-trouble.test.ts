@@ -37,7 +37,9 @@ describe('when Redis is slow', () => {
     const reply = await h.standIn.until(resultOf(token), 15_000, 'the result');
     expect(reply.embeds[0].title).toBe('1 service');
     expect(h.standIn.lateAcknowledgements).toBe(0);
-    const notices = h.standIn.requests.filter((r) => r.path.includes(token) && String(r.body?.content).includes('Redis is slow'));
+    const notices = h.standIn.requests.filter(
+      (r) => r.path.includes(token) && String(r.body?.content).includes('Redis is slow'),
+    );
     expect(notices.length).toBeGreaterThan(0);
 
     await sleeping;
@@ -49,7 +51,11 @@ describe('when Redis is slow', () => {
     const sleeping = sleeper.call('DEBUG', 'SLEEP', '2');
     await new Promise((r) => setTimeout(r, 100));
 
-    const { id } = h.standIn.sendAutocomplete({ name: 'scale', focused: 'service', options: { service: 'work' } });
+    const { id } = h.standIn.sendAutocomplete({
+      name: 'scale',
+      focused: 'service',
+      options: { service: 'work' },
+    });
     const choices = await h.standIn.until(() => h.standIn.choices(id), 1000, 'the choices');
     expect(choices.map((c) => c.value)).toContain('worker1');
 
@@ -83,7 +89,11 @@ async function retryUntilAnswered(boundMs: number) {
   while (Date.now() < until) {
     const { token } = h.standIn.sendCommand({ name: 'list' });
     const outcome = await h.standIn
-      .until(() => resultOf(token)() ?? (h.standIn.followUps(token)[0] ? 'failed' : undefined), 10_000, 'an answer')
+      .until(
+        () => resultOf(token)() ?? (h.standIn.followUps(token)[0] ? 'failed' : undefined),
+        10_000,
+        'an answer',
+      )
       .catch(() => 'failed' as const);
     if (outcome !== 'failed') return outcome;
     await new Promise((r) => setTimeout(r, 1000));

@@ -27,7 +27,18 @@ describe('registerCommands', () => {
 
     expect(first.scope).toBe('guild');
     expect(first.applicationId).toBe(standIn.applicationId);
-    expect(first.names).toEqual(['audit', 'build', 'help', 'list', 'quit', 'recovery', 'run', 'scale', 'start', 'stop']);
+    expect(first.names).toEqual([
+      'audit',
+      'build',
+      'help',
+      'list',
+      'quit',
+      'recovery',
+      'run',
+      'scale',
+      'start',
+      'stop',
+    ]);
     expect(after2).toEqual(after1);
     expect(standIn.commands.has('global')).toBe(false);
     expect(standIn.requests.filter((r) => r.method === 'PUT')).toHaveLength(2);
@@ -50,7 +61,14 @@ describe('registerCommands', () => {
   });
 
   it('leaves the gate to Deckhand once its lists are set', async () => {
-    await registerCommands(env({ DISCORD_GUILD_ID: standIn.guildId, ALLOWED_ROLE_IDS: '200000000000000001', ADMIN_USER_IDS: '100000000000000001' }), log);
+    await registerCommands(
+      env({
+        DISCORD_GUILD_ID: standIn.guildId,
+        ALLOWED_ROLE_IDS: '200000000000000001',
+        ADMIN_USER_IDS: '100000000000000001',
+      }),
+      log,
+    );
     const perms = standIn.commands.get(standIn.guildId)!.map((c) => c.default_member_permissions);
     expect(perms.every((p) => p === null)).toBe(true);
   });
@@ -58,8 +76,26 @@ describe('registerCommands', () => {
   it('gives /build its four kinds and /run both its structured options and args', async () => {
     await registerCommands(env({ DISCORD_GUILD_ID: standIn.guildId }), log);
     const byName = new Map(standIn.commands.get(standIn.guildId)!.map((c) => [c.name, c]));
-    expect(byName.get('build').options.map((o: any) => o.name)).toEqual(['copy', 'install', 'both', 'netcat']);
-    expect(byName.get('run').options.map((o: any) => o.name)).toEqual(['args', 'image', 'command', 'publish', 'name', 'env', 'interactive', 'tty']);
-    expect(byName.get('scale').options.map((o: any) => o.name)).toEqual(['direction', 'count', 'service']);
+    expect(byName.get('build').options.map((o: any) => o.name)).toEqual([
+      'copy',
+      'install',
+      'both',
+      'netcat',
+    ]);
+    expect(byName.get('run').options.map((o: any) => o.name)).toEqual([
+      'args',
+      'image',
+      'command',
+      'publish',
+      'name',
+      'env',
+      'interactive',
+      'tty',
+    ]);
+    expect(byName.get('scale').options.map((o: any) => o.name)).toEqual([
+      'direction',
+      'count',
+      'service',
+    ]);
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceView } from '../../src/core/types.js';
 import { renderAlerts, type Alert } from '../../src/discord/alerts.js';
 import { LIMITS } from '../../src/discord/limits.js';
-import { embedSize, renderProgress, renderResult, serviceTable, textMessage, type OutMessage } from '../../src/discord/render.js';
+import {
+  embedSize,
+  renderProgress,
+  renderResult,
+  serviceTable,
+  textMessage,
+  type OutMessage,
+} from '../../src/discord/render.js';
 
 const service = (k: number, over: Partial<ServiceView> = {}): ServiceView => ({
   name: `svc${k}`,
@@ -20,7 +27,9 @@ function expectWithinLimits(messages: OutMessage[]): void {
   for (const m of messages) {
     expect((m.content ?? '').length).toBeLessThanOrEqual(LIMITS.content);
     expect((m.embeds ?? []).length).toBeLessThanOrEqual(LIMITS.embedsPerMessage);
-    expect((m.embeds ?? []).reduce((n, e) => n + embedSize(e), 0)).toBeLessThanOrEqual(LIMITS.embedTotal);
+    expect((m.embeds ?? []).reduce((n, e) => n + embedSize(e), 0)).toBeLessThanOrEqual(
+      LIMITS.embedTotal,
+    );
     for (const e of m.embeds ?? []) {
       expect((e.title ?? '').length).toBeLessThanOrEqual(LIMITS.embedTitle);
       expect((e.description ?? '').length).toBeLessThanOrEqual(LIMITS.embedDescription);
@@ -34,10 +43,26 @@ describe('renderResult', () => {
   it.each([
     ['a one-line summary', { summary: 'worker1 scaled to 4 replicas' }],
     ['a summary longer than a title', { summary: 'x'.repeat(600) }],
-    ['5,000 detail lines', { summary: 'recovered', details: Array.from({ length: 5000 }, (_, k) => `line ${k}`) }],
+    [
+      '5,000 detail lines',
+      { summary: 'recovered', details: Array.from({ length: 5000 }, (_, k) => `line ${k}`) },
+    ],
     ['one enormous detail line', { summary: 'built', details: ['y'.repeat(20_000)] }],
-    ['1,000 services', { summary: '1000 services', services: Array.from({ length: 1000 }, (_, k) => service(k)) }],
-    ['a service with 200 ports', { summary: '1 service', services: [service(1, { ports: Array.from({ length: 200 }, (_, k) => `0.0.0.0:${20000 + k}->80/tcp`) })] }],
+    [
+      '1,000 services',
+      { summary: '1000 services', services: Array.from({ length: 1000 }, (_, k) => service(k)) },
+    ],
+    [
+      'a service with 200 ports',
+      {
+        summary: '1 service',
+        services: [
+          service(1, {
+            ports: Array.from({ length: 200 }, (_, k) => `0.0.0.0:${20000 + k}->80/tcp`),
+          }),
+        ],
+      },
+    ],
   ])('keeps %s inside Discord limits', (_what, result) => {
     expectWithinLimits(renderResult(result));
   });
@@ -58,8 +83,13 @@ describe('renderResult', () => {
   });
 
   it('loses no service when the list spans messages', () => {
-    const messages = renderResult({ summary: '1000 services', services: Array.from({ length: 1000 }, (_, k) => service(k)) });
-    const names = messages.flatMap((m) => (m.embeds ?? []).flatMap((e) => (e.fields ?? []).map((f) => f.name)));
+    const messages = renderResult({
+      summary: '1000 services',
+      services: Array.from({ length: 1000 }, (_, k) => service(k)),
+    });
+    const names = messages.flatMap((m) =>
+      (m.embeds ?? []).flatMap((e) => (e.fields ?? []).map((f) => f.name)),
+    );
     expect(new Set(names).size).toBe(1000);
     expect(messages.length).toBeGreaterThan(1);
   });
@@ -72,8 +102,13 @@ describe('renderResult', () => {
 
 describe('serviceTable', () => {
   it('lines up name, image, running/desired, state, ports and protection', () => {
-    const text = serviceTable([service(1, { ports: ['0.0.0.0:20001->80/tcp'], running: 2, desired: 3, state: 'degraded' }), service(22, { protected: false })]);
-    expect(text.split('\n')[0]).toMatch(/^NAME\s+IMAGE\s+RUNNING\/DESIRED\s+STATE\s+PORTS\s+PROTECTED$/);
+    const text = serviceTable([
+      service(1, { ports: ['0.0.0.0:20001->80/tcp'], running: 2, desired: 3, state: 'degraded' }),
+      service(22, { protected: false }),
+    ]);
+    expect(text.split('\n')[0]).toMatch(
+      /^NAME\s+IMAGE\s+RUNNING\/DESIRED\s+STATE\s+PORTS\s+PROTECTED$/,
+    );
     expect(text).toMatch(/svc1\s+image_1\s+2\/3\s+degraded\s+0\.0\.0\.0:20001->80\/tcp\s+yes/);
     expect(text).toMatch(/svc22\s+image_1\s+1\/1\s+running\s+-\s+no/);
   });

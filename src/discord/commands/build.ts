@@ -11,7 +11,11 @@ const data = new SlashCommandBuilder()
       .setName('copy')
       .setDescription('Copy a file from myimages/ into the image')
       .addStringOption((o) =>
-        o.setName('file').setDescription('File in myimages/').setRequired(true).setAutocomplete(true),
+        o
+          .setName('file')
+          .setDescription('File in myimages/')
+          .setRequired(true)
+          .setAutocomplete(true),
       ),
   )
   .addSubcommand((s) =>
@@ -30,7 +34,11 @@ const data = new SlashCommandBuilder()
         o.setName('package').setDescription('Debian package name, e.g. curl').setRequired(true),
       )
       .addStringOption((o) =>
-        o.setName('file').setDescription('File in myimages/').setRequired(true).setAutocomplete(true),
+        o
+          .setName('file')
+          .setDescription('File in myimages/')
+          .setRequired(true)
+          .setAutocomplete(true),
       ),
   )
   .addSubcommand((s) =>
@@ -61,7 +69,9 @@ export const build: SlashCommand = {
       case 'netcat':
         return planFromWords(['build', 'netcat', String(o.integer('port') ?? '')], ctx);
       default:
-        throw new UserError(`unknown build variant ${String(variant)}; use copy, install, both or netcat`);
+        throw new UserError(
+          `unknown build variant ${String(variant)}; use copy, install, both or netcat`,
+        );
     }
   },
 };

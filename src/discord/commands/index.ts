@@ -12,5 +12,8 @@ import { stop } from './stop.js';
 
 /** Every slash command Deckhand registers, by name. */
 export const slashCommands: ReadonlyMap<string, SlashCommand> = new Map(
-  [build, run, scale, stop, start, list, recovery, quit, help, audit].map((c) => [c.definition.name, c]),
+  [build, run, scale, stop, start, list, recovery, quit, help, audit].map((c) => [
+    c.definition.name,
+    c,
+  ]),
 );

@@ -2,7 +2,9 @@ import { SlashCommandBuilder } from 'discord.js';
 import { planFromWords } from './console-line.js';
 import type { SlashCommand } from './slash-command.js';
 
-const data = new SlashCommandBuilder().setName('recovery').setDescription('Bring back every crashed container that should run, now');
+const data = new SlashCommandBuilder()
+  .setName('recovery')
+  .setDescription('Bring back every crashed container that should run, now');
 
 /** `/recovery`: the console's `recovery`. */
 export const recovery: SlashCommand = {

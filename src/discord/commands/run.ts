@@ -25,9 +25,13 @@ const data = new SlashCommandBuilder()
   .addStringOption((o) =>
     o.setName('publish').setDescription('Ports to publish, space-separated: 80 8080:80 53/udp'),
   )
-  .addStringOption((o) => o.setName('name').setDescription('Service name (default worker1, worker2, …)'))
   .addStringOption((o) =>
-    o.setName('env').setDescription('Environment, space-separated KEY=VALUE (quote values with spaces)'),
+    o.setName('name').setDescription('Service name (default worker1, worker2, …)'),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('env')
+      .setDescription('Environment, space-separated KEY=VALUE (quote values with spaces)'),
   )
   .addBooleanOption((o) => o.setName('interactive').setDescription('Keep stdin open (-i)'))
   .addBooleanOption((o) => o.setName('tty').setDescription('Allocate a terminal (-t)'));

@@ -26,7 +26,12 @@ export const scale: SlashCommand = {
   tier: 'operate',
   autocomplete: { service: 'services' },
   plan(o, ctx) {
-    const words = ['scale', o.string('direction') ?? '', String(o.integer('count') ?? ''), o.string('service') ?? ''];
+    const words = [
+      'scale',
+      o.string('direction') ?? '',
+      String(o.integer('count') ?? ''),
+      o.string('service') ?? '',
+    ];
     return planFromWords(words, ctx);
   },
 };

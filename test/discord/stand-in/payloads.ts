@@ -11,7 +11,16 @@ export function snowflake(at = Date.now()): string {
 
 /** A Discord user object. */
 export function user(id: string, username: string, bot = false) {
-  return { id, username, discriminator: '0', global_name: username, avatar: null, bot, flags: 0, public_flags: 0 };
+  return {
+    id,
+    username,
+    discriminator: '0',
+    global_name: username,
+    avatar: null,
+    bot,
+    flags: 0,
+    public_flags: 0,
+  };
 }
 
 /** A guild member as interactions carry it. */
@@ -34,7 +43,20 @@ export function member(id: string, username: string, roles: string[], permission
 
 /** A text channel in the guild. */
 export function textChannel(id: string, guildId: string, name: string) {
-  return { id, type: 0, guild_id: guildId, name, position: 0, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
+  return {
+    id,
+    type: 0,
+    guild_id: guildId,
+    name,
+    position: 0,
+    permission_overwrites: [],
+    nsfw: false,
+    topic: null,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    parent_id: null,
+    flags: 0,
+  };
 }
 
 /** The GUILD_CREATE payload for a guild with the given text channels. */
@@ -49,7 +71,19 @@ export function guild(id: string, ownerId: string, channels: ReturnType<typeof t
     member_count: 2,
     joined_at: '2024-01-01T00:00:00.000Z',
     features: [],
-    roles: [{ id, name: '@everyone', permissions: '2147485696', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+    roles: [
+      {
+        id,
+        name: '@everyone',
+        permissions: '2147485696',
+        position: 0,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      },
+    ],
     emojis: [],
     stickers: [],
     channels,
@@ -96,7 +130,11 @@ export function message(fields: {
     mention_everyone: false,
     mentions: [],
     mention_roles: [],
-    attachments: fields.attachments.map((a) => ({ ...a, url: `https://cdn.invalid/${a.id}/${a.filename}`, proxy_url: `https://cdn.invalid/${a.id}/${a.filename}` })),
+    attachments: fields.attachments.map((a) => ({
+      ...a,
+      url: `https://cdn.invalid/${a.id}/${a.filename}`,
+      proxy_url: `https://cdn.invalid/${a.id}/${a.filename}`,
+    })),
     embeds: fields.embeds,
     components: fields.components,
     pinned: false,

@@ -126,9 +126,19 @@ export class DiscordStandIn extends EventEmitter {
 
   /** Delivers a slash command; returns its interaction id and token. */
   sendCommand(c: CommandOptions): { id: string; token: string } {
-    let options = Object.entries(c.options ?? {}).map(([name, value]) => ({ name, value, type: optionType(value) }));
+    let options = Object.entries(c.options ?? {}).map(([name, value]) => ({
+      name,
+      value,
+      type: optionType(value),
+    }));
     if (c.sub) options = [{ name: c.sub, type: 1, options } as any];
-    return this.deliver(2, c, { id: this.commandId(c.name), name: c.name, type: 1, options, guild_id: this.guildId });
+    return this.deliver(2, c, {
+      id: this.commandId(c.name),
+      name: c.name,
+      type: 1,
+      options,
+      guild_id: this.guildId,
+    });
   }
 
   /** Delivers an autocomplete request with `focused` as the option being typed. */
@@ -139,14 +149,29 @@ export class DiscordStandIn extends EventEmitter {
       type: optionType(value),
       ...(name === c.focused ? { focused: true, type: 3 } : {}),
     }));
-    return this.deliver(4, c, { id: this.commandId(c.name), name: c.name, type: 1, options, guild_id: this.guildId });
+    return this.deliver(4, c, {
+      id: this.commandId(c.name),
+      name: c.name,
+      type: 1,
+      options,
+      guild_id: this.guildId,
+    });
   }
 
   /** Presses a button on a stored message, as the given user. */
-  pressButton(messageId: string, customId: string, c: Omit<CommandOptions, 'name'> = {}): { id: string; token: string } {
+  pressButton(
+    messageId: string,
+    customId: string,
+    c: Omit<CommandOptions, 'name'> = {},
+  ): { id: string; token: string } {
     const m = this.messages.get(messageId);
     if (!m) throw new Error(`no message ${messageId}`);
-    return this.deliver(3, { ...c, name: '', channelId: m.channelId }, { custom_id: customId, component_type: 2 }, m);
+    return this.deliver(
+      3,
+      { ...c, name: '', channelId: m.channelId },
+      { custom_id: customId, component_type: 2 },
+      m,
+    );
   }
 
   /** From now on, webhook calls with this interaction token fail as they do after 15 minutes. */
@@ -186,7 +211,9 @@ export class DiscordStandIn extends EventEmitter {
   /** The acknowledgement (callback) of an interaction, when it came. */
   acknowledgement(id: string): { type: number; at: number; createdAt: number } | undefined {
     const i = [...this.interactions.values()].find((x) => x.id === id);
-    return i?.acked ? { type: i.ackType ?? 0, at: i.ackedAt ?? 0, createdAt: i.createdAt } : undefined;
+    return i?.acked
+      ? { type: i.ackType ?? 0, at: i.ackedAt ?? 0, createdAt: i.createdAt }
+      : undefined;
   }
 
   /** Autocomplete choices answered for an interaction. */
@@ -198,7 +225,11 @@ export class DiscordStandIn extends EventEmitter {
    * Resolves when `check` holds, re-checking after every request and every 25 ms (for conditions
    * outside the stand-in, such as a job reaching the worker); rejects after the bound.
    */
-  async until<T>(check: () => T | undefined | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  async until<T>(
+    check: () => T | undefined | false,
+    timeoutMs = 5000,
+    what = 'condition',
+  ): Promise<T> {
     const now = check();
     if (now) return now;
     return new Promise<T>((resolve, reject) => {
@@ -256,13 +287,27 @@ export class DiscordStandIn extends EventEmitter {
     ws.send(JSON.stringify({ op: 0, t, s: ++this.seq, d }));
   }
 
-  private deliver(type: number, c: CommandOptions, data: unknown, onMessage?: StoredMessage): { id: string; token: string } {
+  private deliver(
+    type: number,
+    c: CommandOptions,
+    data: unknown,
+    onMessage?: StoredMessage,
+  ): { id: string; token: string } {
     const createdAt = Date.now() - (c.ageMs ?? 0);
     const id = snowflake(createdAt);
     const token = `itoken.${id}.${Math.random().toString(36).slice(2)}`;
     const channelId = c.channelId ?? this.channelId;
     const userId = c.userId ?? '100000000000000001';
-    this.interactions.set(token, { id, token, type, createdAt, acked: false, expired: false, messageId: onMessage?.id, channelId });
+    this.interactions.set(token, {
+      id,
+      token,
+      type,
+      createdAt,
+      acked: false,
+      expired: false,
+      messageId: onMessage?.id,
+      channelId,
+    });
 
     const payload = {
       id,
@@ -274,7 +319,12 @@ export class DiscordStandIn extends EventEmitter {
       guild_id: this.guildId,
       channel_id: channelId,
       channel: textChannel(channelId, this.guildId, 'ops'),
-      member: member(userId, `user${userId.slice(-4)}`, c.roles ?? [], c.permissions ?? PLAIN_MEMBER),
+      member: member(
+        userId,
+        `user${userId.slice(-4)}`,
+        c.roles ?? [],
+        c.permissions ?? PLAIN_MEMBER,
+      ),
       app_permissions: '2147601408',
       locale: 'en-US',
       guild_locale: 'en-US',
@@ -289,8 +339,19 @@ export class DiscordStandIn extends EventEmitter {
     // Discord tells the bot about a role before anyone can hold it; do the same for new ones.
     for (const roleId of (c.roles ?? []).filter((r) => !this.knownRoles.has(r))) {
       this.knownRoles.add(roleId);
-      const role = { id: roleId, name: `role-${roleId.slice(-4)}`, permissions: '0', position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
-      for (const ws of this.sockets) this.send(ws, 'GUILD_ROLE_CREATE', { guild_id: this.guildId, role });
+      const role = {
+        id: roleId,
+        name: `role-${roleId.slice(-4)}`,
+        permissions: '0',
+        position: 1,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      };
+      for (const ws of this.sockets)
+        this.send(ws, 'GUILD_ROLE_CREATE', { guild_id: this.guildId, role });
     }
     for (const ws of this.sockets) this.send(ws, 'INTERACTION_CREATE', payload);
     return { id, token };
@@ -302,12 +363,22 @@ export class DiscordStandIn extends EventEmitter {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
     const { body, files } = await readBody(req);
-    const rec: Recorded = { method: req.method ?? 'GET', path, body, files, status: 0, at: Date.now() };
+    const rec: Recorded = {
+      method: req.method ?? 'GET',
+      path,
+      body,
+      files,
+      status: 0,
+      at: Date.now(),
+    };
 
     const answer = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       this.requests.push(rec);
-      res.writeHead(status, json === undefined ? headers : { 'content-type': 'application/json', ...headers });
+      res.writeHead(
+        status,
+        json === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      );
       res.end(json === undefined ? undefined : JSON.stringify(json));
       this.emit('request', rec);
     };
@@ -320,33 +391,64 @@ export class DiscordStandIn extends EventEmitter {
     }
   }
 
-  private handle(rec: Recorded, url: URL, auth: string | undefined): [number, unknown?, Record<string, string>?] {
+  private handle(
+    rec: Recorded,
+    url: URL,
+    auth: string | undefined,
+  ): [number, unknown?, Record<string, string>?] {
     const p = rec.path.split('/').filter(Boolean);
     const m = rec.method;
     const botAuth = auth === `Bot ${this.token}`;
     const unauthorized: [number, unknown] = [401, { message: '401: Unauthorized', code: 0 }];
 
-    if (p[0] === 'interactions' && p[3] === 'callback' && m === 'POST') return this.callback(p[1]!, p[2]!, rec.body, url);
+    if (p[0] === 'interactions' && p[3] === 'callback' && m === 'POST')
+      return this.callback(p[1]!, p[2]!, rec.body, url);
     if (p[0] === 'webhooks' && p[1] === this.applicationId) return this.webhook(m, p.slice(2), rec);
 
     if (!botAuth) return unauthorized;
     if (m === 'GET' && rec.path === '/gateway/bot') {
-      return [200, { url: `ws://127.0.0.1:${this.port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } }];
+      return [
+        200,
+        {
+          url: `ws://127.0.0.1:${this.port}/gateway`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+        },
+      ];
     }
     if (m === 'GET' && rec.path === '/oauth2/applications/@me') {
-      return [200, { id: this.applicationId, name: 'Deckhand', bot_public: false, bot_require_code_grant: false, flags: 0, bot: this.botUser }];
+      return [
+        200,
+        {
+          id: this.applicationId,
+          name: 'Deckhand',
+          bot_public: false,
+          bot_require_code_grant: false,
+          flags: 0,
+          bot: this.botUser,
+        },
+      ];
     }
     if (m === 'GET' && rec.path === '/users/@me') return [200, this.botUser];
-    if (p[0] === 'applications' && p[1] === this.applicationId) return this.registration(m, p, rec.body);
-    if (p[0] === 'channels' && p[2] === 'messages' && m === 'POST') return this.channelPost(p[1]!, rec);
+    if (p[0] === 'applications' && p[1] === this.applicationId)
+      return this.registration(m, p, rec.body);
+    if (p[0] === 'channels' && p[2] === 'messages' && m === 'POST')
+      return this.channelPost(p[1]!, rec);
     return [404, { message: '404: Not Found', code: 0 }];
   }
 
   private registration(method: string, p: string[], body: any): [number, unknown?] {
     const scope = p[2] === 'guilds' ? p[3]! : 'global';
     if (method === 'GET') return [200, this.commands.get(scope) ?? []];
-    if (method !== 'PUT' || !Array.isArray(body)) return [405, { message: 'Method Not Allowed', code: 0 }];
-    const saved = body.map((c: any) => ({ ...c, id: this.commandId(c.name), application_id: this.applicationId, version: '1', ...(scope === 'global' ? {} : { guild_id: scope }) }));
+    if (method !== 'PUT' || !Array.isArray(body))
+      return [405, { message: 'Method Not Allowed', code: 0 }];
+    const saved = body.map((c: any) => ({
+      ...c,
+      id: this.commandId(c.name),
+      application_id: this.applicationId,
+      version: '1',
+      ...(scope === 'global' ? {} : { guild_id: scope }),
+    }));
     this.commands.set(scope, saved);
     return [200, saved];
   }
@@ -354,7 +456,8 @@ export class DiscordStandIn extends EventEmitter {
   private callback(id: string, token: string, body: any, url: URL): [number, unknown?] {
     const i = this.interactions.get(token);
     if (!i || i.id !== id) return [404, { message: 'Unknown interaction', code: 10062 }];
-    if (i.acked) return [400, { message: 'Interaction has already been acknowledged.', code: 40060 }];
+    if (i.acked)
+      return [400, { message: 'Interaction has already been acknowledged.', code: 40060 }];
     if (Date.now() - i.createdAt > 3000) {
       this.lateAcknowledgements++;
       return [404, { message: 'Unknown interaction', code: 10062 }];
@@ -366,7 +469,12 @@ export class DiscordStandIn extends EventEmitter {
     const data = body?.data ?? {};
     let msg: StoredMessage | undefined;
     if (body?.type === 4 || body?.type === 5) {
-      msg = this.store(i.channelId, token, { ...data, flags: (data.flags ?? 0) | (body.type === 5 ? 128 : 0) }, []);
+      msg = this.store(
+        i.channelId,
+        token,
+        { ...data, flags: (data.flags ?? 0) | (body.type === 5 ? 128 : 0) },
+        [],
+      );
       i.originalId = msg.id;
     } else if (body?.type === 7 && i.messageId) {
       msg = this.messages.get(i.messageId);
@@ -376,7 +484,13 @@ export class DiscordStandIn extends EventEmitter {
     }
 
     if (url.searchParams.get('with_response') !== 'true') return [204];
-    return [200, { interaction: { id, type: i.type }, resource: { type: body.type, ...(msg ? { message: this.view(msg) } : {}) } }];
+    return [
+      200,
+      {
+        interaction: { id, type: i.type },
+        resource: { type: body.type, ...(msg ? { message: this.view(msg) } : {}) },
+      },
+    ];
   }
 
   private webhook(method: string, p: string[], rec: Recorded): [number, unknown?] {
@@ -390,7 +504,8 @@ export class DiscordStandIn extends EventEmitter {
     }
     const target = p[2] === '@original' ? i.originalId : p[2];
     const msg = target ? this.messages.get(target) : undefined;
-    if (!msg || msg.deleted || msg.token !== i.token) return [404, { message: 'Unknown Message', code: 10008 }];
+    if (!msg || msg.deleted || msg.token !== i.token)
+      return [404, { message: 'Unknown Message', code: 10008 }];
     if (method === 'PATCH') return [200, this.view(this.patch(msg, rec.body ?? {}, rec.files))];
     if (method === 'DELETE') {
       msg.deleted = true;
@@ -400,8 +515,12 @@ export class DiscordStandIn extends EventEmitter {
     return [405, { message: 'Method Not Allowed', code: 0 }];
   }
 
-  private channelPost(channelId: string, rec: Recorded): [number, unknown?, Record<string, string>?] {
-    if (this.refusedChannels.has(channelId)) return [403, { message: 'Missing Access', code: 50001 }];
+  private channelPost(
+    channelId: string,
+    rec: Recorded,
+  ): [number, unknown?, Record<string, string>?] {
+    if (this.refusedChannels.has(channelId))
+      return [403, { message: 'Missing Access', code: 50001 }];
     const limit = this.channelLimit;
     if (limit) {
       const now = Date.now();
@@ -409,7 +528,11 @@ export class DiscordStandIn extends EventEmitter {
       if (limit.sent.length >= limit.max) {
         this.tooManyRequests++;
         const retry = (limit.windowMs - (now - limit.sent[0]!)) / 1000;
-        return [429, { message: 'You are being rate limited.', retry_after: retry, global: false }, { 'retry-after': String(Math.ceil(retry)), 'x-ratelimit-scope': 'user' }];
+        return [
+          429,
+          { message: 'You are being rate limited.', retry_after: retry, global: false },
+          { 'retry-after': String(Math.ceil(retry)), 'x-ratelimit-scope': 'user' },
+        ];
       }
       limit.sent.push(now);
     }
@@ -418,8 +541,25 @@ export class DiscordStandIn extends EventEmitter {
 
   // ---- messages ------------------------------------------------------------------------------
 
-  private store(channelId: string, token: string | undefined, data: any, files: Recorded['files']): StoredMessage {
-    const msg: StoredMessage = { id: snowflake(), channelId, content: '', embeds: [], components: [], attachments: [], files: [], flags: 0, deleted: false, edits: -1, token };
+  private store(
+    channelId: string,
+    token: string | undefined,
+    data: any,
+    files: Recorded['files'],
+  ): StoredMessage {
+    const msg: StoredMessage = {
+      id: snowflake(),
+      channelId,
+      content: '',
+      embeds: [],
+      components: [],
+      attachments: [],
+      files: [],
+      flags: 0,
+      deleted: false,
+      edits: -1,
+      token,
+    };
     this.messages.set(msg.id, msg);
     return this.patch(msg, data, files);
   }
@@ -431,7 +571,11 @@ export class DiscordStandIn extends EventEmitter {
     if (data.flags !== undefined) msg.flags = data.flags;
     if (files.length > 0 || data.attachments) {
       msg.files = files;
-      msg.attachments = files.map((f) => ({ id: snowflake(), filename: f.name, size: f.text.length }));
+      msg.attachments = files.map((f) => ({
+        id: snowflake(),
+        filename: f.name,
+        size: f.text.length,
+      }));
     }
     msg.edits++;
     return msg;
@@ -466,7 +610,9 @@ function optionType(value: string | number | boolean): number {
 }
 
 /** Reads a JSON or multipart body; multipart's payload_json becomes the body, the rest are files. */
-async function readBody(req: http.IncomingMessage): Promise<{ body: any; files: Recorded['files'] }> {
+async function readBody(
+  req: http.IncomingMessage,
+): Promise<{ body: any; files: Recorded['files'] }> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks);
