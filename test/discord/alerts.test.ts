@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { publishAlert, type Alert } from '../../src/discord/alerts.js';
+import { alertsKey, publishAlert, type Alert } from '../../src/discord/alerts.js';
 import { startBot } from '../../src/discord/bot.js';
 import { startHarness, watchUnhandled, type Harness } from './harness.js';
 
@@ -83,6 +83,23 @@ describe('alerts', () => {
       'the retried alert',
     );
     expect(titles().filter((t) => t.includes('refused-at-first'))).toHaveLength(1);
+  });
+
+  it('skip an entry that is not an alert without holding up the ones after it', async () => {
+    await h.redis.xadd(alertsKey(h.prefix), '*', 'alert', '{not json');
+    await h.redis.xadd(alertsKey(h.prefix), '*', 'something', 'else');
+    await publishAlert(h.redis, h.prefix, alert('after-junk'));
+    await h.standIn.until(
+      () => titles().some((t) => t.includes('after-junk')),
+      10_000,
+      'the good alert',
+    );
+    // Acknowledged once posted: nothing, junk included, stays pending.
+    const pendingCount = async () =>
+      ((await h.redis.xpending(alertsKey(h.prefix), 'discord')) as [number])[0];
+    for (let k = 0; k < 100 && (await pendingCount()) > 0; k++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await pendingCount()).toBe(0);
   });
 
   it('sent while the bot is away are posted when it comes back', async () => {
