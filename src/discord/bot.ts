@@ -9,6 +9,7 @@ import { AuditLog } from './audit.js';
 import { AutocompleteCache, deckhandSource, type AutocompleteSource } from './autocomplete.js';
 import { Confirmations } from './confirm.js';
 import { InteractionHandler, type Pacing } from './interactions.js';
+import { PendingReplies } from './pending-replies.js';
 import { UserRateLimit } from './rate-limit.js';
 import type { OutMessage } from './render.js';
 
@@ -87,6 +88,7 @@ export async function startBot(o: BotOptions): Promise<Bot> {
     rateLimit: new UserRateLimit(config.COMMANDS_PER_MINUTE),
     rest: client.rest,
     webhookRest,
+    pending: new PendingReplies(redis, queue.prefix, log),
     log,
     pacing: { ...defaultPacing, ...o.pacing },
   });
@@ -104,6 +106,11 @@ export async function startBot(o: BotOptions): Promise<Bot> {
   }
   log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord bot ready');
   cache.start();
+  void handler
+    .resume()
+    .catch((err: unknown) =>
+      log.warn({ err }, 'could not read the replies owed from before a restart'),
+    );
 
   const channel = config.DISCORD_ALERT_CHANNEL_ID;
   const alerts = channel
@@ -126,7 +133,9 @@ export async function startBot(o: BotOptions): Promise<Bot> {
       confirmations.close();
       cache.stop();
       await alerts?.stop();
-      await handler.drain(5000);
+      // Answers about to be sent get a moment; those still waiting on a job are left to the next run.
+      await handler.drain(1000);
+      handler.close();
       await client.destroy();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();

@@ -11,7 +11,6 @@ import { helpText } from '../commands/help.js';
 import type { Config } from '../core/config.js';
 import { UserError } from '../core/errors.js';
 import type { Command, CommandJob } from '../core/types.js';
-import { JobFailedError } from '../jobs/failure.js';
 import { QueueUnavailableError, type CommandQueue } from '../jobs/queue.js';
 import { authorise, needsAdmin } from './access.js';
 import { renderAudit, type AuditEntry, type AuditLog } from './audit.js';
@@ -21,14 +20,10 @@ import { slashCommands } from './commands/index.js';
 import type { Plan } from './commands/slash-command.js';
 import type { Confirmations } from './confirm.js';
 import type { UserRateLimit } from './rate-limit.js';
-import {
-  forDiscordJs,
-  renderFailure,
-  renderProgress,
-  renderResult,
-  textMessage,
-} from './render.js';
-import { InteractionReply } from './reply.js';
+import { forDiscordJs, renderFailure, textMessage } from './render.js';
+import { followJob, type FollowDeps } from './follow-job.js';
+import type { PendingReplies } from './pending-replies.js';
+import { InteractionReply, type ReplyOptions } from './reply.js';
 
 /** Timings of the Discord front end; the defaults suit Discord, tests shorten some. */
 export interface Pacing {
@@ -51,6 +46,7 @@ export interface HandlerDeps {
   rateLimit: UserRateLimit;
   rest: REST;
   webhookRest: REST;
+  pending: PendingReplies;
   log: Logger;
   pacing: Pacing;
 }
@@ -63,14 +59,23 @@ type Who = Pick<AuditEntry, 'userId' | 'userName' | 'guildId' | 'channelId'>;
  */
 export class InteractionHandler {
   private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(private readonly d: HandlerDeps) {}
 
   /** Handles one interaction; never throws (failures are logged with a reference and answered). */
   handle(interaction: Interaction): void {
-    const work = this.dispatch(interaction).catch((err: unknown) => this.crashed(interaction, err));
+    this.track(this.dispatch(interaction).catch((err: unknown) => this.crashed(interaction, err)));
+  }
+
+  private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Stops answering: replies still owed stay in Redis for the next run of the bot. */
+  close(): void {
+    this.closed = true;
   }
 
   /** Waits, bounded, for the interactions being answered right now. */
@@ -82,6 +87,7 @@ export class InteractionHandler {
   }
 
   private async dispatch(i: Interaction): Promise<void> {
+    if (this.closed) return;
     if (i.isAutocomplete()) return this.autocomplete(i);
     if (i.isButton()) {
       await this.d.confirmations.press(i);
@@ -230,49 +236,48 @@ export class InteractionHandler {
       clearTimeout(slow);
     }
 
-    const jobLog = log.child({ jobId });
-    jobLog.info('command queued');
+    log.info({ jobId }, 'command queued');
     audit('queued', { command: text, jobId });
-    reply.progress(renderProgress(`\`${text}\``, []));
+    const owed = { jobId, who, text, until: Date.now() + this.d.config.RESULT_TIMEOUT_MS };
+    void this.d.pending.remember({ ...owed, target: reply.target });
+    await followJob(this.followDeps(), owed, reply);
+  }
 
-    const lines: string[] = [];
-    const timeoutMs = this.d.config.RESULT_TIMEOUT_MS;
-    const waiting = Date.now();
-    try {
-      const result = await this.d.queue.wait(jobId, {
-        timeoutMs,
-        onProgress: (line) => {
-          lines.push(line);
-          if (lines.length > 200) lines.shift();
-          reply.progress(renderProgress(`\`${text}\``, lines));
-        },
-      });
-      this.d.cache.observe(result);
-      void this.d.cache.refresh();
-      await reply.finish(renderResult(result));
-      audit('succeeded', { command: text, jobId });
-    } catch (err) {
-      if (!(err instanceof JobFailedError)) throw err;
-      const { kind, message } = err.failure;
-      const ref = err.failure.ref ?? newRef();
-      if (kind === 'internal' && !err.failure.ref && Date.now() - waiting >= timeoutMs - 100) {
-        jobLog.warn({ timeoutMs }, 'no result in time; the job may still be running');
-        await reply.fail(
-          `⌛ No result after ${formatWait(timeoutMs)}; \`${text}\` may still be running. Check /list before trying again.`,
-        );
-        return audit('failed', { command: text, jobId, detail: 'no result in time' });
-      }
-      if (kind === 'user') await reply.fail(renderFailure('user', message));
-      else {
-        if (!err.failure.ref) jobLog.error({ ref, reason: message }, 'command did not finish');
-        await reply.fail(renderFailure('internal', message, ref));
-      }
-      audit('failed', {
-        command: text,
-        jobId,
-        detail: kind === 'user' ? message.split('\n')[0] : `internal error ${ref}`,
-      });
+  /** Answers, after a restart, the commands a previous run of the bot queued but never answered. */
+  async resume(): Promise<number> {
+    const owed = await this.d.pending.all();
+    for (const p of owed) {
+      const reply = new InteractionReply(p.target, this.replyOptions(false));
+      const work = followJob(this.followDeps(), p, reply).catch((err: unknown) =>
+        this.d.log.error(
+          { err, jobId: p.jobId },
+          'could not answer a command queued before restart',
+        ),
+      );
+      this.track(work);
     }
+    if (owed.length > 0)
+      this.d.log.info({ count: owed.length }, 'answering commands queued before restart');
+    return owed.length;
+  }
+
+  private followDeps(): FollowDeps {
+    const { queue, audit, cache, pending, log } = this.d;
+    return { queue, audit, cache, pending, log, active: () => !this.closed };
+  }
+
+  private replyOptions(ephemeral: boolean): ReplyOptions {
+    const { minEditMs, tokenLifetimeMs } = this.d.pacing;
+    const { rest, webhookRest, log } = this.d;
+    return {
+      rest,
+      webhookRest,
+      log,
+      minEditMs,
+      tokenLifetimeMs,
+      ephemeral,
+      active: () => !this.closed,
+    };
   }
 
   private reply(
@@ -280,25 +285,15 @@ export class InteractionHandler {
     label: string,
     ephemeral: boolean,
   ): InteractionReply {
-    const { minEditMs, tokenLifetimeMs } = this.d.pacing;
-    return new InteractionReply(
-      {
-        applicationId: i.applicationId,
-        token: i.token,
-        channelId: i.channelId,
-        userId: i.user.id,
-        createdAt: i.createdTimestamp,
-        label,
-      },
-      {
-        rest: this.d.rest,
-        webhookRest: this.d.webhookRest,
-        log: this.d.log,
-        minEditMs,
-        tokenLifetimeMs,
-        ephemeral,
-      },
-    );
+    const target = {
+      applicationId: i.applicationId,
+      token: i.token,
+      channelId: i.channelId,
+      userId: i.user.id,
+      createdAt: i.createdTimestamp,
+      label,
+    };
+    return new InteractionReply(target, this.replyOptions(ephemeral));
   }
 
   /** Last resort: log the failure with a reference and tell the user that reference. */
@@ -340,10 +335,6 @@ function confirmation(c: Command): { text: string; verb: string } {
     default:
       return { text: `Run \`${c.kind}\`?`, verb: 'Confirm' };
   }
-}
-
-function formatWait(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 function newRef(): string {

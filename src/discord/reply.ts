@@ -34,6 +34,8 @@ export interface ReplyOptions {
   tokenLifetimeMs: number;
   /** Whether the acknowledgement was ephemeral (then an error can simply replace it). */
   ephemeral: boolean;
+  /** False once the bot is stopping: nothing more is sent, the next run answers instead. */
+  active?: () => boolean;
 }
 
 // Codes Discord answers with once an interaction token no longer works, or the reply is gone.
@@ -58,7 +60,7 @@ export class InteractionReply {
   private finished = false;
 
   constructor(
-    private readonly target: ReplyTarget,
+    readonly target: ReplyTarget,
     private readonly options: ReplyOptions,
   ) {}
 
@@ -132,7 +134,8 @@ export class InteractionReply {
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(step).catch((err: unknown) => {
+    const guarded = () => (this.options.active?.() === false ? Promise.resolve() : step());
+    const next = this.chain.then(guarded).catch((err: unknown) => {
       this.options.log.error({ err, label: this.target.label }, 'could not deliver a reply');
     });
     this.chain = next;
