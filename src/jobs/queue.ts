@@ -50,7 +50,12 @@ export class CommandQueue {
     try {
       await Promise.race([add, timeout]);
     } catch (err) {
-      if (err instanceof QueueUnavailableError) throw err;
+      if (err instanceof QueueUnavailableError) {
+        // The add may still land once Redis answers; take it back so a command reported as not
+        // queued does not run later. A worker that already holds it keeps it (remove fails).
+        add.then((job) => job.remove()).catch(() => undefined);
+        throw err;
+      }
       throw new QueueUnavailableError(`the command queue (Redis) is unavailable: ${(err as Error).message}`);
     } finally {
       clearTimeout(timer);
