@@ -5,7 +5,14 @@ import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/log.js';
 import { RedisMissingError } from './core/redis.js';
 import { runConsole, runLine } from './console/console.js';
-import { DockerUnreachableError, openRuntime, runWorker, startOps, workerChecks, type Runtime } from './runtime.js';
+import {
+  DockerUnreachableError,
+  openRuntime,
+  runWorker,
+  startOps,
+  workerChecks,
+  type Runtime,
+} from './runtime.js';
 import { gatewayCheck } from './ops/checks.js';
 
 function setup(interactive = false): { config: Config; log: Logger } {
@@ -42,11 +49,17 @@ function onShutdown(log: Logger, graceMs: number, close: () => Promise<void>): v
 async function startWorkerProcess(rt: Runtime) {
   const worker = runWorker(rt);
   await worker.worker.waitUntilReady();
-  rt.log.info({ instance: rt.config.DECKHAND_INSTANCE, concurrency: rt.config.WORKER_CONCURRENCY }, 'worker ready');
+  rt.log.info(
+    { instance: rt.config.DECKHAND_INSTANCE, concurrency: rt.config.WORKER_CONCURRENCY },
+    'worker ready',
+  );
   return worker;
 }
 
-async function closeWorker(rt: Runtime, worker: Awaited<ReturnType<typeof startWorkerProcess>>): Promise<void> {
+async function closeWorker(
+  rt: Runtime,
+  worker: Awaited<ReturnType<typeof startWorkerProcess>>,
+): Promise<void> {
   await worker.shutdown(rt.config.SHUTDOWN_GRACE_MS);
   await rt.close();
 }
@@ -58,14 +71,21 @@ const program = new Program('deckhand')
 
 program
   .command('start', { isDefault: true })
-  .description('run the bot and the worker (with DISCORD_TOKEN), or the worker and an interactive console')
+  .description(
+    'run the bot and the worker (with DISCORD_TOKEN), or the worker and an interactive console',
+  )
   .action(async () => {
     const { config, log } = setup(!process.env.DISCORD_TOKEN);
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
     if (config.DISCORD_TOKEN) {
       const { startBot } = await import('./discord/bot.js');
-      const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
+      const bot = await startBot({
+        config,
+        queue: rt.queue,
+        redis: rt.redis,
+        log: log.child({ component: 'bot' }),
+      });
       const ops = await startOps(rt, { ...workerChecks(rt), gateway: gatewayCheck(bot.client) });
       onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
         await bot.stop();
@@ -76,7 +96,11 @@ program
     }
     const ops = await startOps(rt, workerChecks(rt));
     onShutdown(log, config.SHUTDOWN_GRACE_MS, () => closeWorker(rt, worker));
-    await runConsole({ queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS });
+    await runConsole({
+      queue: rt.queue,
+      maxReplicas: config.MAX_REPLICAS,
+      resultTimeoutMs: config.RESULT_TIMEOUT_MS,
+    });
     await closeWorker(rt, worker);
     await ops?.close();
     process.exit(0);
@@ -96,7 +120,11 @@ program
     const line = words.length === 1 ? words[0]! : quote(words);
     const outcome = await runLine(
       line,
-      { queue: rt.queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: config.RESULT_TIMEOUT_MS },
+      {
+        queue: rt.queue,
+        maxReplicas: config.MAX_REPLICAS,
+        resultTimeoutMs: config.RESULT_TIMEOUT_MS,
+      },
       (line) => process.stderr.write(`  … ${line}\n`),
     );
     (outcome.ok ? process.stdout : process.stderr).write(`${outcome.output}\n`);
@@ -120,14 +148,24 @@ program
 
 program
   .command('bot')
-  .description('run only the Discord bot (needs DISCORD_TOKEN); a worker elsewhere carries out the commands')
+  .description(
+    'run only the Discord bot (needs DISCORD_TOKEN); a worker elsewhere carries out the commands',
+  )
   .action(async () => {
     const { config, log } = setup();
     if (!config.DISCORD_TOKEN) throw new ConfigError('DISCORD_TOKEN: required to run the bot');
     const rt = await openRuntime(config, log, false);
     const { startBot } = await import('./discord/bot.js');
-    const bot = await startBot({ config, queue: rt.queue, redis: rt.redis, log: log.child({ component: 'bot' }) });
-    const ops = await startOps(rt, { redis: workerChecks(rt).redis!, gateway: gatewayCheck(bot.client) });
+    const bot = await startBot({
+      config,
+      queue: rt.queue,
+      redis: rt.redis,
+      log: log.child({ component: 'bot' }),
+    });
+    const ops = await startOps(rt, {
+      redis: workerChecks(rt).redis!,
+      gateway: gatewayCheck(bot.client),
+    });
     onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
       await bot.stop();
       await ops?.close();
@@ -137,7 +175,9 @@ program
 
 program
   .command('register')
-  .description('register the slash commands with Discord (one guild with DISCORD_GUILD_ID, else global)')
+  .description(
+    'register the slash commands with Discord (one guild with DISCORD_GUILD_ID, else global)',
+  )
   .action(async () => {
     const { config, log } = setup();
     const { registerCommands } = await import('./discord/register.js');
@@ -158,7 +198,11 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof DockerUnreachableError || err instanceof RedisMissingError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof DockerUnreachableError ||
+    err instanceof RedisMissingError
+  ) {
     process.stderr.write(`deckhand: ${err.message}\n`);
     process.exit(2);
   }

@@ -49,7 +49,11 @@ export async function connectDocker(): Promise<Dockerode> {
 }
 
 /** Opens Redis (starting a private one if needed), the queue and, when asked, Docker and the backend. */
-export async function openRuntime(config: Config, log: Logger, withEngine: boolean): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  withEngine: boolean,
+): Promise<Runtime> {
   const docker = withEngine ? await connectDocker() : undefined;
   const resolved = await resolveRedis(config.REDIS_URL, log);
   const connection = redisOptions(resolved.url);
@@ -57,7 +61,9 @@ export async function openRuntime(config: Config, log: Logger, withEngine: boole
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const prefix = `deckhand:${config.DECKHAND_INSTANCE}`;
   const queue = new CommandQueue(connection, prefix);
-  const backend = docker ? new DockerBackend(docker, redis, config, log.child({ component: 'engine' })) : undefined;
+  const backend = docker
+    ? new DockerBackend(docker, redis, config, log.child({ component: 'engine' }))
+    : undefined;
   return {
     config,
     log,
@@ -77,15 +83,26 @@ export async function openRuntime(config: Config, log: Logger, withEngine: boole
 }
 
 /** Serves /healthz and /metrics on HTTP_PORT when it is set; the checks say what this process needs. */
-export async function startOps(rt: Runtime, checks: Record<string, HealthCheck>): Promise<OpsServer | undefined> {
+export async function startOps(
+  rt: Runtime,
+  checks: Record<string, HealthCheck>,
+): Promise<OpsServer | undefined> {
   const { queue, docker, config } = rt;
   const port = config.HTTP_PORT;
   if (port === undefined) return undefined;
-  setQueueDepthSource(() => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed') as Promise<Record<string, number>>);
+  setQueueDepthSource(
+    () =>
+      queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed') as Promise<
+        Record<string, number>
+      >,
+  );
   if (docker) {
     setContainerStateSource(async () => {
       const counts: Record<string, number> = {};
-      for (const c of await docker.listContainers({ all: true, filters: ownedFilter(config.DECKHAND_INSTANCE, 'replica') })) {
+      for (const c of await docker.listContainers({
+        all: true,
+        filters: ownedFilter(config.DECKHAND_INSTANCE, 'replica'),
+      })) {
         counts[c.State] = (counts[c.State] ?? 0) + 1;
       }
       return counts;

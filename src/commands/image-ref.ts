@@ -24,7 +24,7 @@ export function validateImageRef(s: string): string {
   const first = firstSlash < 0 ? '' : s.slice(0, firstSlash);
   const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
   const match = (hasDomain ? WITH_DOMAIN : WITHOUT_DOMAIN).exec(s);
-  const nameLength = match ? (hasDomain ? `${match[1]}/${match[2]}` : match[1] ?? '').length : 0;
+  const nameLength = match ? (hasDomain ? `${match[1]}/${match[2]}` : (match[1] ?? '')).length : 0;
 
   if (!match || nameLength > 255) {
     const hint = s !== s.toLowerCase() ? ' (repository names are lowercase)' : '';

@@ -88,7 +88,11 @@ function runProgram(): Command {
     .option('--name <name>', 'service name', one('--name', validateServiceName))
     .option('-w, --workdir <dir>', 'working directory', one('-w', parseWorkdir))
     .option('-u, --user <user[:group]>', 'user to run as', one('-u', parseUser))
-    .option('--entrypoint <cmd>', 'override the entrypoint', one('--entrypoint', (v) => v))
+    .option(
+      '--entrypoint <cmd>',
+      'override the entrypoint',
+      one('--entrypoint', (v) => v),
+    )
     .option('-m, --memory <size>', 'memory limit', one('-m', parseMemory))
     .option('--cpus <n>', 'CPU limit', one('--cpus', parseCpus))
     .option('-h, --hostname <name>', 'container host name', one('-h', parseHostname))

@@ -25,7 +25,9 @@ export function runSpecFromOptions(input: RunOptionsInput): RunSpec {
   if (input.interactive) argv.push('-i');
   if (input.tty) argv.push('-t');
   if (input.detach ?? true) argv.push('-d');
-  for (const spec of tokenize(input.publish ?? '').flatMap((w) => w.split(',')).filter(Boolean)) {
+  for (const spec of tokenize(input.publish ?? '')
+    .flatMap((w) => w.split(','))
+    .filter(Boolean)) {
     argv.push('-p', spec);
   }
   for (const pair of tokenize(input.env ?? '')) argv.push('-e', pair);

@@ -22,8 +22,15 @@ export interface LineOutcome {
 }
 
 /** Parses one line, runs it through the queue and returns what to print; progress goes to `onProgress`. */
-export async function runLine(line: string, options: ConsoleOptions, onProgress: (line: string) => void): Promise<LineOutcome> {
-  const requester: Requester = options.requester ?? { source: 'console', userName: process.env.USER ?? 'console' };
+export async function runLine(
+  line: string,
+  options: ConsoleOptions,
+  onProgress: (line: string) => void,
+): Promise<LineOutcome> {
+  const requester: Requester = options.requester ?? {
+    source: 'console',
+    userName: process.env.USER ?? 'console',
+  };
   let parsed;
   try {
     parsed = parseCommandLine(line, { maxReplicas: options.maxReplicas });
@@ -45,8 +52,17 @@ export async function runLine(line: string, options: ConsoleOptions, onProgress:
 }
 
 /** The interactive `deckhand> ` console; resolves when the input ends. */
-export async function runConsole(options: ConsoleOptions, input: Readable = process.stdin, output: Writable = process.stdout): Promise<void> {
-  const rl = readline.createInterface({ input, output, prompt: 'deckhand> ', terminal: (input as { isTTY?: boolean }).isTTY ?? false });
+export async function runConsole(
+  options: ConsoleOptions,
+  input: Readable = process.stdin,
+  output: Writable = process.stdout,
+): Promise<void> {
+  const rl = readline.createInterface({
+    input,
+    output,
+    prompt: 'deckhand> ',
+    terminal: (input as { isTTY?: boolean }).isTTY ?? false,
+  });
   output.write('Deckhand console. Type help for the commands, Ctrl-D to leave.\n');
   rl.prompt();
   for await (const line of rl) {

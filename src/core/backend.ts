@@ -18,7 +18,12 @@ export interface OperationContext {
 export interface Backend {
   build(request: BuildRequest, ctx: OperationContext): Promise<CommandResult>;
   run(spec: RunSpec, ctx: OperationContext): Promise<CommandResult>;
-  scale(name: string, direction: 'up' | 'down', count: number, ctx: OperationContext): Promise<CommandResult>;
+  scale(
+    name: string,
+    direction: 'up' | 'down',
+    count: number,
+    ctx: OperationContext,
+  ): Promise<CommandResult>;
   stop(name: string, ctx: OperationContext): Promise<CommandResult>;
   start(name: string, ctx: OperationContext): Promise<CommandResult>;
   list(ctx: OperationContext): Promise<CommandResult>;

@@ -4,16 +4,19 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const idList = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^\d{5,25}$/, 'must be a comma-separated list of Discord ids')));
 const portRange = z
   .string()
   .regex(/^\d{1,5}-\d{1,5}$/, 'must look like 20000-29999')
   .transform((v) => v.split('-').map(Number) as [number, number])
   .refine(([lo, hi]) => lo >= 1 && hi <= 65535 && lo <= hi, 'must be a range inside 1-65535');
-const memory = z
-  .string()
-  .regex(/^\d+[bkmg]?$/i, 'must be a size such as 512m or 2g');
+const memory = z.string().regex(/^\d+[bkmg]?$/i, 'must be a size such as 512m or 2g');
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be a Docker-style name');
 
 /** Every setting Deckhand reads from its environment, with its default. */
@@ -51,9 +54,18 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: int(0, 65535).optional(),
   DISCORD_TOKEN: z.string().min(1).optional(),
-  DISCORD_APP_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord application id').optional(),
-  DISCORD_GUILD_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord guild id').optional(),
-  DISCORD_ALERT_CHANNEL_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord channel id').optional(),
+  DISCORD_APP_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'must be a Discord application id')
+    .optional(),
+  DISCORD_GUILD_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'must be a Discord guild id')
+    .optional(),
+  DISCORD_ALERT_CHANNEL_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'must be a Discord channel id')
+    .optional(),
   DISCORD_API_BASE: z.string().url().optional(),
   ALLOWED_ROLE_IDS: idList,
   ALLOWED_USER_IDS: idList,

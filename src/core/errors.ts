@@ -2,7 +2,10 @@
 export class UserError extends Error {
   override readonly name: string = 'UserError';
 
-  constructor(message: string, readonly context: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }

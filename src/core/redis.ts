@@ -48,7 +48,18 @@ export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'deckhand-redis-'));
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     { stdio: 'ignore' },
   );
   const spawned = await new Promise<boolean>((resolve) => {
@@ -62,7 +73,8 @@ export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
         'Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL=redis://host:6379.',
     );
   }
-  for (let i = 0; i < 100 && !(await portAnswers(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !(await portAnswers(port)); i++)
+    await new Promise((r) => setTimeout(r, 50));
   const url = `redis://127.0.0.1:${port}`;
   log?.info({ redisPort: port }, 'started a private redis-server for this run (no persistence)');
   return {
@@ -79,7 +91,10 @@ export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
 }
 
 /** Picks Redis: REDIS_URL, else a local server on 6379, else a private redis-server. */
-export async function resolveRedis(configured: string | undefined, log: Logger): Promise<{ url: string; stop?: () => Promise<void> }> {
+export async function resolveRedis(
+  configured: string | undefined,
+  log: Logger,
+): Promise<{ url: string; stop?: () => Promise<void> }> {
   if (configured) return { url: configured };
   if (await portAnswers(6379)) return { url: 'redis://127.0.0.1:6379' };
   const started = await startPrivateRedis(log);
@@ -87,7 +102,14 @@ export async function resolveRedis(configured: string | undefined, log: Logger):
 }
 
 /** ioredis options for a URL, with the settings BullMQ workers require. */
-export function redisOptions(url: string): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+export function redisOptions(url: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  maxRetriesPerRequest: null;
+} {
   const u = new URL(url);
   return {
     host: u.hostname,

@@ -29,7 +29,10 @@ export function decodeFailure(reason: string | undefined): Failure {
 export class JobFailedError extends Error {
   override readonly name = 'JobFailedError';
 
-  constructor(readonly failure: Failure, readonly jobId: string) {
+  constructor(
+    readonly failure: Failure,
+    readonly jobId: string,
+  ) {
     super(failure.ref ? `${failure.message} (reference ${failure.ref})` : failure.message);
   }
 }

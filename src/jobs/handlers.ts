@@ -1,7 +1,11 @@
 import type { Backend, OperationContext } from '../core/backend.js';
 import type { Command, CommandKind, CommandResult } from '../core/types.js';
 
-type Handler<K extends CommandKind> = (backend: Backend, command: Extract<Command, { kind: K }>, ctx: OperationContext) => Promise<CommandResult>;
+type Handler<K extends CommandKind> = (
+  backend: Backend,
+  command: Extract<Command, { kind: K }>,
+  ctx: OperationContext,
+) => Promise<CommandResult>;
 
 /** One small handler per job name: each hands its command to the backend seam. */
 export const handlers: { [K in CommandKind]: Handler<K> } = {
@@ -16,7 +20,11 @@ export const handlers: { [K in CommandKind]: Handler<K> } = {
 };
 
 /** Dispatches a command to its handler. */
-export function handle(backend: Backend, command: Command, ctx: OperationContext): Promise<CommandResult> {
+export function handle(
+  backend: Backend,
+  command: Command,
+  ctx: OperationContext,
+): Promise<CommandResult> {
   const handler = handlers[command.kind] as Handler<CommandKind>;
   return handler(backend, command as never, ctx);
 }

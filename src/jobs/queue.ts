@@ -45,7 +45,10 @@ export class CommandQueue {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError('the command queue (Redis) did not answer in time')), submitTimeoutMs);
+      timer = setTimeout(
+        () => reject(new QueueUnavailableError('the command queue (Redis) did not answer in time')),
+        submitTimeoutMs,
+      );
     });
     try {
       await Promise.race([add, timeout]);
@@ -56,7 +59,9 @@ export class CommandQueue {
         add.then((job) => job.remove()).catch(() => undefined);
         throw err;
       }
-      throw new QueueUnavailableError(`the command queue (Redis) is unavailable: ${(err as Error).message}`);
+      throw new QueueUnavailableError(
+        `the command queue (Redis) is unavailable: ${(err as Error).message}`,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -74,13 +79,23 @@ export class CommandQueue {
     events.on('progress', onProgress);
     try {
       const job = await Job.fromId<CommandJob, CommandResult>(this.queue, jobId);
-      if (!job) throw new JobFailedError({ kind: 'internal', message: `job ${jobId} is no longer known to the queue` }, jobId);
+      if (!job)
+        throw new JobFailedError(
+          { kind: 'internal', message: `job ${jobId} is no longer known to the queue` },
+          jobId,
+        );
       return await job.waitUntilFinished(events, options.timeoutMs);
     } catch (err) {
       if (err instanceof JobFailedError) throw err;
       const message = (err as Error).message ?? String(err);
       if (/timed out/i.test(message)) {
-        throw new JobFailedError({ kind: 'internal', message: `no result after ${Math.round(options.timeoutMs / 1000)} s; the job may still be running` }, jobId);
+        throw new JobFailedError(
+          {
+            kind: 'internal',
+            message: `no result after ${Math.round(options.timeoutMs / 1000)} s; the job may still be running`,
+          },
+          jobId,
+        );
       }
       throw new JobFailedError(decodeFailure(message), jobId);
     } finally {
@@ -89,14 +104,20 @@ export class CommandQueue {
   }
 
   /** Submits and waits in one step, for the console and scripts. */
-  async run(payload: CommandJob, options: WaitOptions): Promise<{ jobId: string; result: CommandResult }> {
+  async run(
+    payload: CommandJob,
+    options: WaitOptions,
+  ): Promise<{ jobId: string; result: CommandResult }> {
     const jobId = await this.submit(payload);
     return { jobId, result: await this.wait(jobId, options) };
   }
 
   private async queueEvents(): Promise<QueueEvents> {
     if (!this.events) {
-      this.events = new QueueEvents(COMMAND_QUEUE, { connection: this.connection, prefix: this.prefix });
+      this.events = new QueueEvents(COMMAND_QUEUE, {
+        connection: this.connection,
+        prefix: this.prefix,
+      });
       this.events.on('error', () => undefined);
       await this.events.waitUntilReady();
     }

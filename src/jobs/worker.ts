@@ -12,7 +12,11 @@ import { COMMAND_QUEUE } from './queue.js';
 /** Hooks run around every command; recovery uses them to reconcile before and after. */
 export interface CommandHooks {
   before?(job: CommandJob, log: Logger): Promise<void>;
-  after?(job: CommandJob, log: Logger, outcome: 'ok' | 'user_error' | 'internal_error'): Promise<void>;
+  after?(
+    job: CommandJob,
+    log: Logger,
+    outcome: 'ok' | 'user_error' | 'internal_error',
+  ): Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -39,7 +43,9 @@ export interface CommandWorker {
 /** Thrown into a job that the shutting-down worker had to abort. */
 export class ShutdownError extends UserError {
   constructor() {
-    super('interrupted: the worker shut down before this command finished; check list, and run it again if needed');
+    super(
+      'interrupted: the worker shut down before this command finished; check list, and run it again if needed',
+    );
   }
 }
 
@@ -77,7 +83,8 @@ export function startWorker(options: WorkerOptions): CommandWorker {
       } catch (err) {
         await progress.flush().catch(() => undefined);
         const outcome = await failure(err, job, jobLog, Date.now() - started, hooks);
-        if (outcome instanceof UnrecoverableError) record(job.name, err instanceof UserError ? 'user_error' : 'internal_error', started);
+        if (outcome instanceof UnrecoverableError)
+          record(job.name, err instanceof UserError ? 'user_error' : 'internal_error', started);
         throw outcome;
       } finally {
         running.delete(abort);
@@ -98,7 +105,11 @@ export function startWorker(options: WorkerOptions): CommandWorker {
     shutdown: async (graceMs) => {
       const closing = worker.close();
       const timer = setTimeout(() => {
-        if (running.size) log.warn({ jobs: running.size, graceMs }, 'grace period over: aborting the commands still running');
+        if (running.size)
+          log.warn(
+            { jobs: running.size, graceMs },
+            'grace period over: aborting the commands still running',
+          );
         for (const abort of running) abort.abort(new ShutdownError());
       }, graceMs);
       try {
@@ -111,7 +122,11 @@ export function startWorker(options: WorkerOptions): CommandWorker {
 }
 
 /** Counts a finished command for /metrics; a retried attempt is counted when it finally ends. */
-function record(command: string, outcome: 'ok' | 'user_error' | 'internal_error', started: number): void {
+function record(
+  command: string,
+  outcome: 'ok' | 'user_error' | 'internal_error',
+  started: number,
+): void {
   commandsTotal.inc({ command, outcome });
   jobDuration.observe({ command }, (Date.now() - started) / 1000);
 }
@@ -126,7 +141,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Turns any error into what BullMQ should do with the job: retry, or fail with a readable reason. */
-async function failure(err: unknown, job: Job<CommandJob>, log: Logger, ms: number, hooks?: CommandHooks): Promise<Error> {
+async function failure(
+  err: unknown,
+  job: Job<CommandJob>,
+  log: Logger,
+  ms: number,
+  hooks?: CommandHooks,
+): Promise<Error> {
   if (err instanceof UserError) {
     log.info({ ms, reason: err.message, ...err.context }, 'command refused or failed for the user');
     await hooks?.after?.(job.data, log, 'user_error').catch(() => undefined);
@@ -140,7 +161,9 @@ async function failure(err: unknown, job: Job<CommandJob>, log: Logger, ms: numb
   const ref = randomBytes(4).toString('hex');
   log.error({ err, ms, ref }, 'command failed with an internal error');
   await hooks?.after?.(job.data, log, 'internal_error').catch(() => undefined);
-  return new UnrecoverableError(encodeFailure({ kind: 'internal', message: 'internal error', ref }));
+  return new UnrecoverableError(
+    encodeFailure({ kind: 'internal', message: 'internal error', ref }),
+  );
 }
 
 /** Batches progress lines so a chatty build costs a Redis write per quarter second, not per line. */

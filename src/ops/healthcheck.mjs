@@ -2,7 +2,9 @@
 const port = process.env.HTTP_PORT || '9464';
 
 try {
-  const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(4000) });
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
+    signal: AbortSignal.timeout(4000),
+  });
   const body = await res.text();
   if (!res.ok) process.stderr.write(`unhealthy (${res.status}): ${body}`);
   process.exit(res.ok ? 0 : 1);

@@ -32,7 +32,7 @@ describe('parseCommandLine', () => {
     ['quit', { kind: 'quit' }],
     ['  LIST  ', { kind: 'list' }],
     ['Scale UP 1 web', { kind: 'scale', direction: 'up', count: 1, name: 'web' }],
-  ])('reads the earlier tool\'s %j', (line, expected) => {
+  ])("reads the earlier tool's %j", (line, expected) => {
     expect(command(line)).toEqual(expected);
   });
 

@@ -4,7 +4,12 @@ import { ConfigError, loadConfig } from '../../src/core/config.js';
 describe('configuration', () => {
   it('has safe defaults and derives names from the instance', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ MAX_REPLICAS: 20, DECKHAND_INSTANCE: 'deckhand', network: 'deckhand', proxyName: 'deckhand-proxy' });
+    expect(config).toMatchObject({
+      MAX_REPLICAS: 20,
+      DECKHAND_INSTANCE: 'deckhand',
+      network: 'deckhand',
+      proxyName: 'deckhand-proxy',
+    });
     expect(config.PROXY_PORT_RANGE).toEqual([20000, 29999]);
   });
 
@@ -24,7 +29,9 @@ describe('configuration', () => {
   });
 
   it('names every bad variable at once', () => {
-    expect(() => loadConfig({ MAX_REPLICAS: 'x', STOP_TIMEOUT_S: '-1' })).toThrow(/MAX_REPLICAS[\s\S]*STOP_TIMEOUT_S/);
+    expect(() => loadConfig({ MAX_REPLICAS: 'x', STOP_TIMEOUT_S: '-1' })).toThrow(
+      /MAX_REPLICAS[\s\S]*STOP_TIMEOUT_S/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

@@ -25,10 +25,18 @@ export async function startFakeRegistry(mode: 'silent' | 'corrupt'): Promise<Fak
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: digest(config) },
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      size: config.length,
+      digest: digest(config),
+    },
     layers: [
       // The digest names other bytes than the ones served, so verification fails.
-      { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: `sha256:${'a'.repeat(64)}` },
+      {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        size: layer.length,
+        digest: `sha256:${'a'.repeat(64)}`,
+      },
     ],
   });
 
@@ -37,7 +45,10 @@ export async function startFakeRegistry(mode: 'silent' | 'corrupt'): Promise<Fak
     if (mode === 'silent') return;
     const url = req.url ?? '';
     if (url === '/v2/') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Docker-Distribution-API-Version': 'registry/2.0' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Docker-Distribution-API-Version': 'registry/2.0',
+      });
       res.end('{}');
     } else if (url.includes('/manifests/')) {
       res.writeHead(200, {

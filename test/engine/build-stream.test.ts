@@ -19,8 +19,15 @@ describe('reading an engine progress stream', () => {
     const stream = new PassThrough();
     const seen: EngineRecord[] = [];
     const reading = readEngineStream(stream, { timeoutMs: 5000, onRecord: (r) => seen.push(r) });
-    stream.write(records({ stream: 'Step 1/2 : FROM debian' }, { stream: 'E: Unable to locate package zz9\n' }));
-    stream.end(records({ errorDetail: { code: 100, message: 'returned a non-zero code: 100' }, error: 'x' }));
+    stream.write(
+      records(
+        { stream: 'Step 1/2 : FROM debian' },
+        { stream: 'E: Unable to locate package zz9\n' },
+      ),
+    );
+    stream.end(
+      records({ errorDetail: { code: 100, message: 'returned a non-zero code: 100' }, error: 'x' }),
+    );
 
     const { errors } = await reading;
 
@@ -74,25 +81,44 @@ describe('build request checks', () => {
     },
   );
 
-  it.each(['../package.json', '/etc/passwd', 'a/b', '..', '.hidden', '-rf', 'a b', 'x;id', 'x\nRUN id', ''])(
-    'refuses %j as a file name',
-    (file) => {
-      expect(() => checkRequest({ variant: 'copy', file })).toThrow(/not a plain file name/);
-    },
-  );
+  it.each([
+    '../package.json',
+    '/etc/passwd',
+    'a/b',
+    '..',
+    '.hidden',
+    '-rf',
+    'a b',
+    'x;id',
+    'x\nRUN id',
+    '',
+  ])('refuses %j as a file name', (file) => {
+    expect(() => checkRequest({ variant: 'copy', file })).toThrow(/not a plain file name/);
+  });
 
   it.each([0, -1, 65536, 80.5, Number.NaN])('refuses port %s for netcat', (port) => {
     expect(() => checkRequest({ variant: 'netcat', port })).toThrow(/not a port number/);
   });
 
   it('refuses a base image that would add a Dockerfile line', () => {
-    expect(() => dockerfile('debian\nRUN id', { variant: 'netcat', port: 80 })).toThrow(/BASE_IMAGE/);
+    expect(() => dockerfile('debian\nRUN id', { variant: 'netcat', port: 80 })).toThrow(
+      /BASE_IMAGE/,
+    );
   });
 
   it.each<[BuildRequest, RegExp[]]>([
-    [{ variant: 'copy', file: 'script1' }, [/^COPY \["files\/script1","\/opt\/myimages\/script1"\]$/m]],
-    [{ variant: 'install', pkg: 'jq' }, [/--no-install-recommends jq/, /rm -rf \/var\/lib\/apt\/lists/]],
-    [{ variant: 'both', pkg: 'jq', file: 's' }, [/install -y -q --no-install-recommends jq/, /^COPY /m]],
+    [
+      { variant: 'copy', file: 'script1' },
+      [/^COPY \["files\/script1","\/opt\/myimages\/script1"\]$/m],
+    ],
+    [
+      { variant: 'install', pkg: 'jq' },
+      [/--no-install-recommends jq/, /rm -rf \/var\/lib\/apt\/lists/],
+    ],
+    [
+      { variant: 'both', pkg: 'jq', file: 's' },
+      [/install -y -q --no-install-recommends jq/, /^COPY /m],
+    ],
     [{ variant: 'netcat', port: 8080 }, [/netcat-openbsd/, /^EXPOSE 8080$/m]],
   ])('writes the Dockerfile for %j', (request, expected) => {
     const text = dockerfile('debian:bookworm-slim', request);

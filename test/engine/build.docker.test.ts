@@ -31,17 +31,31 @@ function context(reserveName?: BuildContext['reserveName']): BuildContext & { li
   const lines: string[] = [];
   const reserve = async (name: string) =>
     (await redis.set(`deckhand:image-name:${name}`, jobId, 'EX', 3600, 'NX')) === 'OK';
-  return { jobId, log, lines, progress: (line) => lines.push(line), reserveName: reserveName ?? reserve };
+  return {
+    jobId,
+    log,
+    lines,
+    progress: (line) => lines.push(line),
+    reserveName: reserveName ?? reserve,
+  };
 }
 
 async function imageNameTags(): Promise<string[]> {
   const images = await docker.listImages();
-  return images.flatMap((i) => i.RepoTags ?? []).filter((t) => /^image_\d+:/.test(t)).sort();
+  return images
+    .flatMap((i) => i.RepoTags ?? [])
+    .filter((t) => /^image_\d+:/.test(t))
+    .sort();
 }
 
 /** Runs a command to its end in a throwaway container and returns what it printed. */
 async function output(image: string, cmd: string[]): Promise<string> {
-  const container = await docker.createContainer({ Image: image, Cmd: cmd, Tty: true, Labels: testLabel });
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    Tty: true,
+    Labels: testLabel,
+  });
   try {
     await container.start();
     await container.wait();
@@ -57,13 +71,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`deckhand.test=${instance}`] } })) {
+  for (const c of await docker.listContainers({
+    all: true,
+    filters: { label: [`deckhand.test=${instance}`] },
+  })) {
     await docker.getContainer(c.Id).remove({ force: true });
   }
-  for (const n of await docker.listNetworks({ filters: { label: [`deckhand.test=${instance}`] } })) {
+  for (const n of await docker.listNetworks({
+    filters: { label: [`deckhand.test=${instance}`] },
+  })) {
     await docker.getNetwork(n.Id).remove();
   }
-  for (const i of await docker.listImages({ filters: { label: [`${LABEL.instance}=${instance}`] } })) {
+  for (const i of await docker.listImages({
+    filters: { label: [`${LABEL.instance}=${instance}`] },
+  })) {
     await docker.getImage(i.Id).remove({ force: true });
   }
   await redis.quit();
@@ -79,9 +100,15 @@ describe('build copy', () => {
     expect(result.summary).toBe(`Built ${result.image}`);
     expect(ctx.lines.some((l) => /^Step \d+\/\d+ : COPY /.test(l))).toBe(true);
     const info = await docker.getImage(result.image!).inspect();
-    expect(info.Config.Labels).toMatchObject({ [LABEL.instance]: instance, [LABEL.role]: 'image', [LABEL.job]: ctx.jobId });
+    expect(info.Config.Labels).toMatchObject({
+      [LABEL.instance]: instance,
+      [LABEL.role]: 'image',
+      [LABEL.job]: ctx.jobId,
+    });
     expect(await output(result.image!, ['script1'])).toMatch(/script1 ran on \S+ at /);
-    expect(await output(result.image!, ['stat', '-c', '%a', '/opt/myimages/script1'])).toMatch(/^755/);
+    expect(await output(result.image!, ['stat', '-c', '%a', '/opt/myimages/script1'])).toMatch(
+      /^755/,
+    );
   });
 
   it('refuses a file that is not in myimages/, naming it, before building anything', async () => {
@@ -116,15 +143,26 @@ describe('build copy', () => {
       ['escape', /escape leads outside myimages/],
       ['folder', /folder in myimages\/ is not a regular file/],
     ])('refuses %s', async (file, message) => {
-      await expect(buildImage(docker, tricky, { variant: 'copy', file }, context())).rejects.toThrow(message);
+      await expect(
+        buildImage(docker, tricky, { variant: 'copy', file }, context()),
+      ).rejects.toThrow(message);
     });
 
     it('follows a link that stays inside myimages/ and makes an owner-only file readable', async () => {
-      const result = await buildImage(docker, tricky, { variant: 'copy', file: 'alias' }, context());
-
-      expect(await output(result.image!, ['sh', '-c', 'cat /opt/myimages/alias; stat -c %a /opt/myimages/alias'])).toMatch(
-        /^plain\r?\n644/,
+      const result = await buildImage(
+        docker,
+        tricky,
+        { variant: 'copy', file: 'alias' },
+        context(),
       );
+
+      expect(
+        await output(result.image!, [
+          'sh',
+          '-c',
+          'cat /opt/myimages/alias; stat -c %a /opt/myimages/alias',
+        ]),
+      ).toMatch(/^plain\r?\n644/);
     });
   });
 });
@@ -134,7 +172,9 @@ describe('build install', () => {
     const result = await buildImage(docker, config, { variant: 'install', pkg: 'jq' }, context());
 
     expect(await output(result.image!, ['jq', '--version'])).toMatch(/^jq-1\./);
-    expect(await output(result.image!, ['sh', '-c', 'ls /var/lib/apt/lists | wc -l'])).toMatch(/^0/);
+    expect(await output(result.image!, ['sh', '-c', 'ls /var/lib/apt/lists | wc -l'])).toMatch(
+      /^0/,
+    );
   });
 
   it("fails with apt's own words, makes no new image and never names an older one", async () => {
@@ -147,14 +187,24 @@ describe('build install', () => {
     const ctx = context();
 
     try {
-      const attempt = buildImage(docker, config, { variant: 'install', pkg: 'no-such-package-zz9' }, ctx);
+      const attempt = buildImage(
+        docker,
+        config,
+        { variant: 'install', pkg: 'no-such-package-zz9' },
+        ctx,
+      );
 
       await expect(attempt).rejects.toThrow(UserError);
-      await expect(attempt).rejects.toThrow(/build failed: E: Unable to locate package no-such-package-zz9/);
+      await expect(attempt).rejects.toThrow(
+        /build failed: E: Unable to locate package no-such-package-zz9/,
+      );
       await expect(attempt).rejects.not.toThrow(/image_\d|Built/);
       expect(await imageNameTags()).toEqual([...before, `${older}:latest`].sort());
       expect((await docker.getImage(older).inspect()).Id).toBe(busybox);
-      const made = await docker.listImages({ all: true, filters: { label: [`${LABEL.job}=${ctx.jobId}`] } });
+      const made = await docker.listImages({
+        all: true,
+        filters: { label: [`${LABEL.job}=${ctx.jobId}`] },
+      });
       expect(made).toEqual([]);
     } finally {
       await docker.getImage(`${older}:latest`).remove();
@@ -189,7 +239,11 @@ describe('build netcat', () => {
     const clientOn = async (host: string, text: string) => {
       const c = await docker.createContainer({
         Image: image,
-        Cmd: ['sh', '-c', `for i in $(seq 50); do echo ${text} | nc -N -w 3 ${host} 80 && exit 0; sleep 0.1; done; exit 1`],
+        Cmd: [
+          'sh',
+          '-c',
+          `for i in $(seq 50); do echo ${text} | nc -N -w 3 ${host} 80 && exit 0; sleep 0.1; done; exit 1`,
+        ],
         Labels: testLabel,
         HostConfig: { NetworkMode: network },
       });
@@ -220,7 +274,9 @@ describe('image names', () => {
       { variant: 'netcat', port: 8080 },
     ];
 
-    const results = await Promise.all(requests.map((r, i) => buildImage(docker, config, r, contexts[i]!)));
+    const results = await Promise.all(
+      requests.map((r, i) => buildImage(docker, config, r, contexts[i]!)),
+    );
 
     const names = results.map((r) => r.image);
     expect(new Set(names).size).toBe(3);
@@ -248,8 +304,12 @@ describe('image names', () => {
       const result = await buildImage(docker, config, { variant: 'copy', file: 'script1' }, ctx);
 
       expect(result.image).not.toBe(stolen);
-      expect((await docker.getImage(stolen!).inspect()).Id).toBe((await docker.getImage(BUSYBOX).inspect()).Id);
-      expect((await docker.getImage(result.image!).inspect()).Config.Labels[LABEL.job]).toBe(ctx.jobId);
+      expect((await docker.getImage(stolen!).inspect()).Id).toBe(
+        (await docker.getImage(BUSYBOX).inspect()).Id,
+      );
+      expect((await docker.getImage(result.image!).inspect()).Config.Labels[LABEL.job]).toBe(
+        ctx.jobId,
+      );
     } finally {
       if (stolen) await docker.getImage(`${stolen}:latest`).remove();
     }
@@ -261,7 +321,9 @@ describe('pulling an image', () => {
     const attempt = pullImage(docker, 'nginx:no-such-tag', { timeoutMs: 20_000, log });
 
     await expect(attempt).rejects.toThrow(UserError);
-    await expect(attempt).rejects.toThrow(/^image nginx:no-such-tag is not available locally and could not be pulled: \S/);
+    await expect(attempt).rejects.toThrow(
+      /^image nginx:no-such-tag is not available locally and could not be pulled: \S/,
+    );
   });
 
   it('reports an error the engine gives only inside a pull that began well', async () => {
@@ -269,9 +331,15 @@ describe('pulling an image', () => {
     const ref = `${registry.address}/deckhand-test/${instance}:v1`;
     const lines: string[] = [];
     try {
-      const attempt = ensureImage(docker, ref, { timeoutMs: 20_000, log, progress: (l) => lines.push(l) });
+      const attempt = ensureImage(docker, ref, {
+        timeoutMs: 20_000,
+        log,
+        progress: (l) => lines.push(l),
+      });
 
-      await expect(attempt).rejects.toThrow(/could not be pulled: filesystem layer verification failed/);
+      await expect(attempt).rejects.toThrow(
+        /could not be pulled: filesystem layer verification failed/,
+      );
       expect(lines.some((l) => /Pulling/.test(l))).toBe(true);
       await expect(docker.getImage(ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
     } finally {
@@ -282,9 +350,14 @@ describe('pulling an image', () => {
   it('gives up within its bound on a registry that never answers', async () => {
     const registry = await startFakeRegistry('silent');
     try {
-      const attempt = pullImage(docker, `${registry.address}/deckhand-test/${instance}:v1`, { timeoutMs: 2000, log });
+      const attempt = pullImage(docker, `${registry.address}/deckhand-test/${instance}:v1`, {
+        timeoutMs: 2000,
+        log,
+      });
 
-      await expect(attempt).rejects.toThrow(/could not be pulled: no answer within 2s|not finished within 2s/);
+      await expect(attempt).rejects.toThrow(
+        /could not be pulled: no answer within 2s|not finished within 2s/,
+      );
     } finally {
       await registry.close();
     }

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, httpGet, publishedPort, startTestEngine, tcpExchange, type TestEngine } from '../support/engine.js';
+import {
+  eventually,
+  httpGet,
+  publishedPort,
+  startTestEngine,
+  tcpExchange,
+  type TestEngine,
+} from '../support/engine.js';
 
 // The command list of the earlier tool, typed into the console path, against the real engine,
 // a real Redis and the real nginx proxy. Each step builds on the one before, as a user would.
@@ -33,14 +40,14 @@ describe('the console commands against the real engine', () => {
     await expect(engine.docker.getImage(netcatImage).inspect()).resolves.toBeTruthy();
   });
 
-  it('reports a failing apt step as a failure with apt\'s own line', async () => {
+  it("reports a failing apt step as a failure with apt's own line", async () => {
     const out = await engine.exec('build install no-such-package-zz9');
     expect(out.ok).toBe(false);
     expect(out.output).toMatch(/Unable to locate package no-such-package-zz9/);
     expect(out.output).not.toMatch(/Built/);
   });
 
-  it('runs the earlier tool\'s netcat line and passes traffic through the proxy to nc', async () => {
+  it("runs the earlier tool's netcat line and passes traffic through the proxy to nc", async () => {
     const out = await engine.exec(`run -itd -p 80 ${netcatImage} nc -l -p 80`);
     expect(out.ok, out.output).toBe(true);
     const service = /Started (\S+)/.exec(out.output)![1]!;
@@ -48,7 +55,9 @@ describe('the console commands against the real engine', () => {
 
     await eventually(async () => {
       await tcpExchange(port, 'hello-through-the-proxy\n', 1000);
-      const logs = (await engine.docker.getContainer(service).logs({ stdout: true, stderr: true })).toString();
+      const logs = (
+        await engine.docker.getContainer(service).logs({ stdout: true, stderr: true })
+      ).toString();
       return logs.includes('hello-through-the-proxy') || undefined;
     });
   });
@@ -64,7 +73,14 @@ describe('the console commands against the real engine', () => {
 
     expect(await engine.ok('scale down 2 web')).toMatch(/1 replica/);
     expect((await servedBy(port, 10)).size).toBe(1);
-    const names = (await engine.docker.listContainers({ all: true, filters: { label: [`deckhand.service=web`, `deckhand.instance=${engine.config.DECKHAND_INSTANCE}`] } })).map((c) => c.Names[0]);
+    const names = (
+      await engine.docker.listContainers({
+        all: true,
+        filters: {
+          label: [`deckhand.service=web`, `deckhand.instance=${engine.config.DECKHAND_INSTANCE}`],
+        },
+      })
+    ).map((c) => c.Names[0]);
     expect(names).toEqual(['/web']);
   });
 
@@ -93,7 +109,9 @@ describe('the console commands against the real engine', () => {
   it('lists every service with replicas, state, ports and protection', async () => {
     const out = await engine.ok('list');
     const port = await publishedPort(engine, 'web');
-    expect(out).toMatch(new RegExp(`web\\s+nginx:alpine\\s+2/2\\s+running\\s+127\\.0\\.0\\.1:${port}->80/tcp\\s+yes`));
+    expect(out).toMatch(
+      new RegExp(`web\\s+nginx:alpine\\s+2/2\\s+running\\s+127\\.0\\.0\\.1:${port}->80/tcp\\s+yes`),
+    );
   });
 
   it('brings a killed replica back with recovery and says what it fixed', async () => {

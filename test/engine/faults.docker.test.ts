@@ -1,12 +1,24 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { eventually, httpGet, publishedPort, startTestEngine, type TestEngine } from '../support/engine.js';
+import {
+  eventually,
+  httpGet,
+  publishedPort,
+  startTestEngine,
+  type TestEngine,
+} from '../support/engine.js';
 
 const hostOf = (body: string) => /served by ([^<\s]+)/.exec(body)?.[1];
 
 /** Runs a command in a container and returns its exit code and output. */
-async function dockerExec(engine: TestEngine, container: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const exec = await engine.docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+async function dockerExec(
+  engine: TestEngine,
+  container: string,
+  cmd: string[],
+): Promise<{ code: number; out: string }> {
+  const exec = await engine.docker
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({});
   const sink = new PassThrough();
   let out = '';
@@ -39,7 +51,10 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     await engine.ok('run -itd -p 80 --name svc nginx:alpine');
   });
   afterAll(async () => {
-    await engine.docker.getContainer('svc-r3').remove({ force: true }).catch(() => undefined);
+    await engine.docker
+      .getContainer('svc-r3')
+      .remove({ force: true })
+      .catch(() => undefined);
     await engine?.close();
   });
 
@@ -47,14 +62,23 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     await engine.docker.createContainer({
       name: 'svc-r2',
       Image: 'nginx:alpine',
-      Labels: { ...label(), 'deckhand.role': 'replica', 'deckhand.service': 'svc', 'deckhand.replica': '2' },
+      Labels: {
+        ...label(),
+        'deckhand.role': 'replica',
+        'deckhand.service': 'svc',
+        'deckhand.replica': '2',
+      },
     });
     expect(await engine.ok('scale up 1 svc')).toMatch(/2 replicas/);
     expect((await engine.docker.getContainer('svc-r2').inspect()).State.Running).toBe(true);
   });
 
   it('never deletes a container it did not make that holds the next replica name', async () => {
-    const foreign = await engine.docker.createContainer({ name: 'svc-r3', Image: 'nginx:alpine', Labels: { 'deckhand.test': 'foreign' } });
+    const foreign = await engine.docker.createContainer({
+      name: 'svc-r3',
+      Image: 'nginx:alpine',
+      Labels: { 'deckhand.test': 'foreign' },
+    });
     expect(await engine.ok('scale up 1 svc')).toMatch(/3 replicas/);
     expect((await foreign.inspect()).Config.Labels['deckhand.test']).toBe('foreign');
     expect(await engine.ok('list')).toMatch(/svc\s+nginx:alpine\s+3\/3\s+running/);
@@ -73,7 +97,9 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
   it('keeps sending traffic to replicas only, after one comes back on a new address', async () => {
     await engine.ok('scale up 1 svc');
     const port = await publishedPort(engine, 'svc');
-    const oldIp = (await engine.docker.getContainer('svc').inspect()).NetworkSettings.Networks[engine.config.network]!.IPAddress;
+    const oldIp = (await engine.docker.getContainer('svc').inspect()).NetworkSettings.Networks[
+      engine.config.network
+    ]!.IPAddress;
     await engine.docker.getContainer('svc').kill();
 
     // A throwaway container takes the freed address on the same network.
@@ -81,16 +107,21 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
       Image: 'nginx:alpine',
       Labels: { ...label(), 'deckhand.role': 'test-squatter' },
       HostConfig: { NetworkMode: engine.config.network },
-      NetworkingConfig: { EndpointsConfig: { [engine.config.network]: { IPAMConfig: { IPv4Address: oldIp } } } },
+      NetworkingConfig: {
+        EndpointsConfig: { [engine.config.network]: { IPAMConfig: { IPv4Address: oldIp } } },
+      },
     });
     await squatter.start();
     onTestFinished(() => squatter.remove({ force: true }));
     const squatterHost = (await squatter.inspect()).Config.Hostname;
-    expect((await squatter.inspect()).NetworkSettings.Networks[engine.config.network]!.IPAddress).toBe(oldIp);
+    expect(
+      (await squatter.inspect()).NetworkSettings.Networks[engine.config.network]!.IPAddress,
+    ).toBe(oldIp);
 
     await engine.ok('recovery');
     const replicaHosts = new Set<string>();
-    for (const name of ['svc', 'svc-r2']) replicaHosts.add((await engine.docker.getContainer(name).inspect()).Config.Hostname);
+    for (const name of ['svc', 'svc-r2'])
+      replicaHosts.add((await engine.docker.getContainer(name).inspect()).Config.Hostname);
     const seen = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const { status, body } = await httpGet(port);
@@ -101,17 +132,28 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     expect(seen).toEqual(replicaHosts);
   });
 
-  it('judges a proxy update by nginx\'s exit code, and never says scaled when it failed', async () => {
+  it("judges a proxy update by nginx's exit code, and never says scaled when it failed", async () => {
     const proxy = engine.config.proxyName;
     const listed = await dockerExec(engine, proxy, ['nginx', '-T']);
     expect(listed.code).toBe(0);
-    const ips = await Promise.all(['svc', 'svc-r2'].map(async (n) => (await engine.docker.getContainer(n).inspect()).NetworkSettings.Networks[engine.config.network]!.IPAddress));
+    const ips = await Promise.all(
+      ['svc', 'svc-r2'].map(
+        async (n) =>
+          (await engine.docker.getContainer(n).inspect()).NetworkSettings.Networks[
+            engine.config.network
+          ]!.IPAddress,
+      ),
+    );
     for (const ip of ips) {
       expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       expect(listed.out).toContain(`server ${ip}:80;`);
     }
 
-    await dockerExec(engine, proxy, ['sh', '-c', 'echo "this is not nginx config" > /etc/nginx/deckhand/broken.conf']);
+    await dockerExec(engine, proxy, [
+      'sh',
+      '-c',
+      'echo "this is not nginx config" > /etc/nginx/deckhand/broken.conf',
+    ]);
     try {
       const out = await engine.exec('scale up 1 svc');
       expect(out.ok).toBe(false);
@@ -139,6 +181,8 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     expect(networks.map((n) => n.Name)).not.toContain(engine.config.network);
     expect(await engine.ok('quit')).toMatch(/Nothing to remove/);
     expect(await engine.ok('run -itd -p 80 --name again nginx:alpine')).toMatch(/Started again/);
-    await eventually(async () => ((await httpGet(await publishedPort(engine, 'again'))).status === 200 ? true : undefined));
+    await eventually(async () =>
+      (await httpGet(await publishedPort(engine, 'again'))).status === 200 ? true : undefined,
+    );
   });
 });

@@ -28,7 +28,9 @@ function spawnWorker(engine: TestEngine, env: Record<string, string> = {}): Chil
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 describe('a worker interrupted in the middle of a command', () => {
   let engine: TestEngine;
@@ -46,7 +48,11 @@ describe('a worker interrupted in the middle of a command', () => {
 
   it('converges on base+2 replicas when the worker is killed after the first new replica appears', async () => {
     const events = await engine.docker.getEvents({
-      filters: { type: ['container'], event: ['create'], label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`] },
+      filters: {
+        type: ['container'],
+        event: ['create'],
+        label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`],
+      },
     });
     const first = children[children.push(spawnWorker(engine)) - 1]!;
     const sawReplica = new Promise<void>((resolve) => {
@@ -55,7 +61,11 @@ describe('a worker interrupted in the middle of a command', () => {
       });
     });
 
-    const jobId = await engine.queue.submit({ command: { kind: 'scale', direction: 'up', count: 2, name: 'base' }, requester: { source: 'console' }, text: 'scale up 2 base' });
+    const jobId = await engine.queue.submit({
+      command: { kind: 'scale', direction: 'up', count: 2, name: 'base' },
+      requester: { source: 'console' },
+      text: 'scale up 2 base',
+    });
     await sawReplica;
     first.kill('SIGKILL');
     (events as unknown as { destroy(): void }).destroy();
@@ -67,7 +77,9 @@ describe('a worker interrupted in the middle of a command', () => {
 
     const replicas = await engine.docker.listContainers({
       all: true,
-      filters: { label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`, 'deckhand.service=base'] },
+      filters: {
+        label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`, 'deckhand.service=base'],
+      },
     });
     expect(replicas).toHaveLength(3);
     expect(replicas.every((c) => c.State === 'running')).toBe(true);
@@ -81,18 +93,29 @@ describe('a worker interrupted in the middle of a command', () => {
     children.push(worker);
 
     const progress: string[] = [];
-    const jobId = await engine.queue.submit({ command: { kind: 'build', build: { variant: 'install', pkg: 'curl' } }, requester: { source: 'console' }, text: 'build install curl' });
-    const outcome = engine.queue.wait(jobId, { timeoutMs: 120_000, onProgress: (line) => progress.push(line) }).then(
-      (r) => ({ ok: true as const, r }),
-      (e: unknown) => ({ ok: false as const, e }),
+    const jobId = await engine.queue.submit({
+      command: { kind: 'build', build: { variant: 'install', pkg: 'curl' } },
+      requester: { source: 'console' },
+      text: 'build install curl',
+    });
+    const outcome = engine.queue
+      .wait(jobId, { timeoutMs: 120_000, onProgress: (line) => progress.push(line) })
+      .then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e }),
+      );
+    await eventually(
+      async () => (progress.some((l) => /step/i.test(l)) ? true : undefined),
+      60_000,
     );
-    await eventually(async () => (progress.some((l) => /step/i.test(l)) ? true : undefined), 60_000);
     worker.kill('SIGTERM');
     expect(await exited(worker)).toBe(0);
 
     const result = await outcome;
     expect(result.ok).toBe(false);
-    expect(result.ok === false && result.e instanceof JobFailedError && result.e.failure.kind).toBe('user');
+    expect(result.ok === false && result.e instanceof JobFailedError && result.e.failure.kind).toBe(
+      'user',
+    );
     expect(String(result.ok === false && (result.e as Error).message)).toMatch(/interrupted/);
 
     // A fresh worker finds nothing stuck and does not build again.

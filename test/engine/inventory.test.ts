@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import type { RunSpec } from '../../src/core/types.js';
 import { resourceLimits } from '../../src/engine/docker/containers.js';
-import { recordsFromContainers, serviceViews, type ReplicaState } from '../../src/engine/docker/inventory.js';
+import {
+  recordsFromContainers,
+  serviceViews,
+  type ReplicaState,
+} from '../../src/engine/docker/inventory.js';
 import type { ServiceRecord } from '../../src/engine/docker/store.js';
 
 const spec: RunSpec = {
@@ -27,8 +31,17 @@ const replica = (name: string, service: string, n: number, running: boolean): Re
 
 describe('rebuilding desired state from container labels', () => {
   it('protects a service that has a running replica and holds its stopped ones', () => {
-    const [record] = recordsFromContainers([replica('web', 'web', 1, true), replica('web-r2', 'web', 2, false)]);
-    expect(record).toMatchObject({ name: 'web', replicas: [1, 2], desired: 'running', held: [2], spec });
+    const [record] = recordsFromContainers([
+      replica('web', 'web', 1, true),
+      replica('web-r2', 'web', 2, false),
+    ]);
+    expect(record).toMatchObject({
+      name: 'web',
+      replicas: [1, 2],
+      desired: 'running',
+      held: [2],
+      spec,
+    });
   });
 
   it('leaves a service with nothing running stopped, since a user may have stopped it', () => {
@@ -42,15 +55,30 @@ describe('rebuilding desired state from container labels', () => {
 });
 
 describe('list views', () => {
-  const record: ServiceRecord = { name: 'web', spec, replicas: [1, 2, 3], desired: 'running', held: [3], createdAt: '' };
+  const record: ServiceRecord = {
+    name: 'web',
+    spec,
+    replicas: [1, 2, 3],
+    desired: 'running',
+    held: [3],
+    createdAt: '',
+  };
 
   it.each([
     [[true, true, false], 'running', 2, 2],
     [[true, false, false], 'degraded', 1, 2],
   ])('counts running against desired (%j -> %s)', (states, state, running, desired) => {
-    const live = ['web', 'web-r2', 'web-r3'].map((name, i) => replica(name, 'web', i + 1, states[i]!));
+    const live = ['web', 'web-r2', 'web-r3'].map((name, i) =>
+      replica(name, 'web', i + 1, states[i]!),
+    );
     const [view] = serviceViews([record], live, '0.0.0.0');
-    expect(view).toMatchObject({ state, running, desired, protected: true, ports: ['0.0.0.0:24000->80/tcp'] });
+    expect(view).toMatchObject({
+      state,
+      running,
+      desired,
+      protected: true,
+      ports: ['0.0.0.0:24000->80/tcp'],
+    });
   });
 
   it('shows a crash-looping replica on its service', () => {
@@ -66,14 +94,25 @@ describe('list views', () => {
 });
 
 describe('resource limits', () => {
-  const config = loadConfig({ DEFAULT_MEMORY: '256m', MAX_MEMORY: '1g', DEFAULT_CPUS: '1', MAX_CPUS: '2' });
+  const config = loadConfig({
+    DEFAULT_MEMORY: '256m',
+    MAX_MEMORY: '1g',
+    DEFAULT_CPUS: '1',
+    MAX_CPUS: '2',
+  });
 
   it('fills in the defaults', () => {
-    expect(resourceLimits(spec, config)).toEqual({ Memory: 256 * 1024 ** 2, NanoCpus: 1e9, PidsLimit: 512 });
+    expect(resourceLimits(spec, config)).toEqual({
+      Memory: 256 * 1024 ** 2,
+      NanoCpus: 1e9,
+      PidsLimit: 512,
+    });
   });
 
   it('refuses more than the configured maxima, naming the flag', () => {
-    expect(() => resourceLimits({ ...spec, memoryBytes: 2 * 1024 ** 3 }, config)).toThrow(/--memory/);
+    expect(() => resourceLimits({ ...spec, memoryBytes: 2 * 1024 ** 3 }, config)).toThrow(
+      /--memory/,
+    );
     expect(() => resourceLimits({ ...spec, nanoCpus: 3e9 }, config)).toThrow(/--cpus/);
   });
 });

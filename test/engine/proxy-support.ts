@@ -12,7 +12,12 @@ export async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /** Builds a labelled throwaway image from debian:bookworm-slim with these Debian packages. */
-export async function buildTestImage(docker: Dockerode, tag: string, packages: string[], instance: string) {
+export async function buildTestImage(
+  docker: Dockerode,
+  tag: string,
+  packages: string[],
+  instance: string,
+) {
   const dockerfile = [
     'FROM debian:bookworm-slim',
     'RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\',
@@ -63,24 +68,32 @@ export class LineClient {
   /** Opens a connection to 127.0.0.1 on this port. */
   static connect(port: number): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, timeout: 5000 }, () => resolve(new LineClient(socket)));
+      const socket = connect({ host: '127.0.0.1', port, timeout: 5000 }, () =>
+        resolve(new LineClient(socket)),
+      );
       socket.once('error', reject);
     });
   }
 
   /** The next line the peer sends; rejects if the peer closes first or is silent for 5 s. */
   async line(): Promise<string> {
-    return this.until(() => this.buffer.includes('\n'), () => {
-      const at = this.buffer.indexOf('\n');
-      const line = this.buffer.slice(0, at);
-      this.buffer = this.buffer.slice(at + 1);
-      return line;
-    });
+    return this.until(
+      () => this.buffer.includes('\n'),
+      () => {
+        const at = this.buffer.indexOf('\n');
+        const line = this.buffer.slice(0, at);
+        this.buffer = this.buffer.slice(at + 1);
+        return line;
+      },
+    );
   }
 
   /** Resolves true once the peer has closed the connection (within 5 s). */
   closed(): Promise<boolean> {
-    return this.until(() => this.ended, () => true);
+    return this.until(
+      () => this.ended,
+      () => true,
+    );
   }
 
   /** Sends one line. */
@@ -95,7 +108,10 @@ export class LineClient {
 
   private until<T>(ready: () => boolean, take: () => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer through the proxy within 5 s')), 5000);
+      const timer = setTimeout(
+        () => reject(new Error('no answer through the proxy within 5 s')),
+        5000,
+      );
       const check = () => {
         if (ready()) {
           clearTimeout(timer);

@@ -25,7 +25,11 @@ const backends: { name: string; ip: string }[] = [];
 const madeImages: string[] = [];
 
 const config = () =>
-  loadConfig({ DECKHAND_INSTANCE: instance, PROXY_IMAGE: proxyImage, DECKHAND_PROXY_NAME: `${instance}-proxy` });
+  loadConfig({
+    DECKHAND_INSTANCE: instance,
+    PROXY_IMAGE: proxyImage,
+    DECKHAND_PROXY_NAME: `${instance}-proxy`,
+  });
 
 /** Asks every connection through the proxy which replica answered. */
 async function hostnamesVia(port: number, connections: number): Promise<Set<string>> {
@@ -54,7 +58,9 @@ async function putFile(container: string, dir: string, name: string, text: strin
 }
 
 async function execIn(container: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const exec = await docker
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const out = new PassThrough();
   const done = collect(out);
   const stream = await exec.start({});
@@ -64,7 +70,13 @@ async function execIn(container: string, cmd: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  const hasShared = await docker.getImage(sharedProxyImage).inspect().then(() => true, () => false);
+  const hasShared = await docker
+    .getImage(sharedProxyImage)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   if (!hasShared) {
     proxyImage = `deckhand-proxytest-nginx:${id}`;
     await buildTestImage(docker, proxyImage, ['nginx', 'libnginx-mod-stream', 'procps'], instance);
@@ -100,10 +112,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.remove();
-  for (const b of backends) await removeQuietly(() => docker.getContainer(b.name).remove({ force: true }));
+  for (const b of backends)
+    await removeQuietly(() => docker.getContainer(b.name).remove({ force: true }));
   await removeQuietly(() => docker.getContainer(`${instance}-stranger`).remove({ force: true }));
   await removeQuietly(() => network?.remove());
-  for (const image of madeImages) await removeQuietly(() => docker.getImage(image).remove({ force: true }));
+  for (const image of madeImages)
+    await removeQuietly(() => docker.getImage(image).remove({ force: true }));
 });
 
 describe('proxy container', () => {
@@ -134,9 +148,15 @@ describe('proxy container', () => {
   it('refuses a container of that name it did not make, and leaves it alone', async () => {
     const name = `${instance}-stranger`;
     await docker.createContainer({ name, Image: backendImage, Cmd: ['true'] });
-    const other = new Proxy(docker, loadConfig({ DECKHAND_INSTANCE: instance, DECKHAND_PROXY_NAME: name }), log);
+    const other = new Proxy(
+      docker,
+      loadConfig({ DECKHAND_INSTANCE: instance, DECKHAND_PROXY_NAME: name }),
+      log,
+    );
 
-    await expect(other.ensure()).rejects.toThrow(new RegExp(`${name} exists that Deckhand did not make`));
+    await expect(other.ensure()).rejects.toThrow(
+      new RegExp(`${name} exists that Deckhand did not make`),
+    );
     await expect(other.remove()).rejects.toThrow(/did not make/);
     expect((await docker.getContainer(name).inspect()).Name).toBe(`/${name}`);
   });
@@ -210,7 +230,9 @@ describe('proxy traffic', () => {
 
       const attempt = proxy.apply([service(port), second]);
       await expect(attempt).rejects.toBeInstanceOf(ProxyUpdateError);
-      await expect(attempt).rejects.toThrow(`bind() to 0.0.0.0:${busy} failed (98: Address already in use)`);
+      await expect(attempt).rejects.toThrow(
+        `bind() to 0.0.0.0:${busy} failed (98: Address already in use)`,
+      );
       expect(await proxy.liveConfig()).toBe(live);
       expect(await hostnamesVia(port, 9)).toEqual(new Set(['replica1', 'replica2', 'replica3']));
     } finally {
@@ -244,7 +266,9 @@ describe('host port choice', () => {
     await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
     try {
       expect(await proxy.isHostPortFree(port, 'udp')).toBe(false);
-      await expect(proxy.freeHostPort([port, port], new Set(), 'udp')).rejects.toThrow(/no free udp/);
+      await expect(proxy.freeHostPort([port, port], new Set(), 'udp')).rejects.toThrow(
+        /no free udp/,
+      );
     } finally {
       socket.close();
     }
@@ -252,16 +276,24 @@ describe('host port choice', () => {
 
   it('skips ports the caller has already handed out', async () => {
     const port = await proxy.freeHostPort([20000, 29999], new Set(), 'tcp');
-    await expect(proxy.freeHostPort([port, port], new Set([port]), 'tcp')).rejects.toThrow(/no free tcp/);
+    await expect(proxy.freeHostPort([port, port], new Set([port]), 'tcp')).rejects.toThrow(
+      /no free tcp/,
+    );
   });
 });
 
 describe('proxy removal', () => {
   it('removes the proxy, and a second removal is not an error', async () => {
-    const other = new Proxy(docker, loadConfig({ DECKHAND_INSTANCE: `${instance}-rm`, PROXY_IMAGE: proxyImage }), log);
+    const other = new Proxy(
+      docker,
+      loadConfig({ DECKHAND_INSTANCE: `${instance}-rm`, PROXY_IMAGE: proxyImage }),
+      log,
+    );
     await other.ensure();
     await other.remove();
     await other.remove();
-    await expect(docker.getContainer(`${instance}-rm-proxy`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getContainer(`${instance}-rm-proxy`).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

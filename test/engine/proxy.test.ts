@@ -38,7 +38,10 @@ describe('proxy config rendering', () => {
     [
       'one upstream per published port of a service',
       [{ name: 'multi', ports: [tcp(20011, 443), tcp(20010, 80)], backends: ['172.20.0.2'] }],
-      ['upstream multi_tcp_20010 {\n    server 172.20.0.2:80;', 'upstream multi_tcp_20011 {\n    server 172.20.0.2:443;'],
+      [
+        'upstream multi_tcp_20010 {\n    server 172.20.0.2:80;',
+        'upstream multi_tcp_20011 {\n    server 172.20.0.2:443;',
+      ],
     ],
   ])('writes %s', (_, services, fragments) => {
     const text = render(services);
@@ -63,9 +66,21 @@ describe('proxy config rendering', () => {
   });
 
   it.each<[string, ProxyService[], RegExp]>([
-    ['a service name that could break out of the config', [{ name: 'x; }', ports: [tcp(20001)], backends: [] }], /service name/],
-    ['a backend that is not an IP', [{ name: 'web', ports: [tcp(20001)], backends: ['worker1'] }], /not an IP/],
-    ['a host address that is not an IP', [{ name: 'web', ports: [tcp(20001, 80, 'example.com')], backends: [] }], /host IP/],
+    [
+      'a service name that could break out of the config',
+      [{ name: 'x; }', ports: [tcp(20001)], backends: [] }],
+      /service name/,
+    ],
+    [
+      'a backend that is not an IP',
+      [{ name: 'web', ports: [tcp(20001)], backends: ['worker1'] }],
+      /not an IP/,
+    ],
+    [
+      'a host address that is not an IP',
+      [{ name: 'web', ports: [tcp(20001, 80, 'example.com')], backends: [] }],
+      /host IP/,
+    ],
     ['a port outside 1-65535', [{ name: 'web', ports: [tcp(70000)], backends: [] }], /not a port/],
     [
       'two services on one host port',
@@ -80,7 +95,9 @@ describe('proxy config rendering', () => {
   });
 
   it('lets tcp and udp share a host port number', () => {
-    const text = render([{ name: 'dns', ports: [tcp(20053, 53), udp(20053)], backends: ['172.20.0.2'] }]);
+    const text = render([
+      { name: 'dns', ports: [tcp(20053, 53), udp(20053)], backends: ['172.20.0.2'] },
+    ]);
     expect(text).toContain('listen 0.0.0.0:20053;');
     expect(text).toContain('listen 0.0.0.0:20053 udp;');
   });

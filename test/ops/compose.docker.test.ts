@@ -25,7 +25,6 @@ const project = `deckhand-${instance}`;
 const image = `deckhand-${instance}:test`;
 const depsImage = `deckhand-${instance}:deps`;
 
-
 /** Reads one sample's value out of Prometheus text, or undefined when it is absent. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

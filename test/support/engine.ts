@@ -53,7 +53,11 @@ export async function startTestEngine(env: Record<string, string> = {}): Promise
 
   const exec = async (line: string) => {
     const progress: string[] = [];
-    const outcome = await runLine(line, { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 600_000 }, (p) => progress.push(p));
+    const outcome = await runLine(
+      line,
+      { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 600_000 },
+      (p) => progress.push(p),
+    );
     return { ...outcome, progress };
   };
   return {
@@ -85,13 +89,22 @@ export async function startTestEngine(env: Record<string, string> = {}): Promise
 export async function removeInstance(docker: Dockerode, instance: string): Promise<void> {
   const filters = { label: [`deckhand.instance=${instance}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
   for (const n of await docker.listNetworks({ filters })) {
-    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
   }
   for (const i of await docker.listImages({ filters })) {
-    await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 
@@ -112,21 +125,41 @@ export function tcpExchange(port: number, send = '', timeoutMs = 3000): Promise<
 }
 
 /** An HTTP GET through 127.0.0.1:port on a fresh connection each time, so the proxy balances it. */
-export function httpGet(port: number, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
+export function httpGet(
+  port: number,
+  path = '/',
+  timeoutMs = 3000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from 127.0.0.1:${port} within ${timeoutMs} ms`)));
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent: false,
+        headers: { connection: 'close' },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from 127.0.0.1:${port} within ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
   });
 }
 
 /** Polls `check` until it returns a value (not undefined) or the bound runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 200): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -138,7 +171,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  throw new Error(
+    `condition not met within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`,
+  );
 }
 
 /** The host port the proxy publishes for a service's first port, read from `list`. */

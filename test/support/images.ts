@@ -48,18 +48,25 @@ export async function ensureTestImages(log: Logger, docker = new Docker()): Prom
   };
 
   const debianThenBuilt = async () => {
-    const debian = await timed(DEBIAN, () => pullOrMake(docker, DEBIAN, log, () => makeDebian(docker, DEBIAN)));
+    const debian = await timed(DEBIAN, () =>
+      pullOrMake(docker, DEBIAN, log, () => makeDebian(docker, DEBIAN)),
+    );
     const built = await Promise.all([
-      timed(NGINX, () => makeOnce(docker, NGINX, () => makeNginxStandIn(docker, NGINX, DEBIAN))).then(
-        async (report) => {
-          const labels = (await docker.getImage(NGINX).inspect()).Config.Labels ?? {};
-          if (!labels[TEST_IMAGE_LABEL]) {
-            log.warn({ image: NGINX }, 'nginx:alpine is not the local stand-in; tests that tell replicas apart by hostname will fail');
-          }
-          return report;
-        },
+      timed(NGINX, () =>
+        makeOnce(docker, NGINX, () => makeNginxStandIn(docker, NGINX, DEBIAN)),
+      ).then(async (report) => {
+        const labels = (await docker.getImage(NGINX).inspect()).Config.Labels ?? {};
+        if (!labels[TEST_IMAGE_LABEL]) {
+          log.warn(
+            { image: NGINX },
+            'nginx:alpine is not the local stand-in; tests that tell replicas apart by hostname will fail',
+          );
+        }
+        return report;
+      }),
+      timed(config.PROXY_IMAGE, () =>
+        makeOnce(docker, config.PROXY_IMAGE, () => ensureProxyImage(docker, config, log)),
       ),
-      timed(config.PROXY_IMAGE, () => makeOnce(docker, config.PROXY_IMAGE, () => ensureProxyImage(docker, config, log))),
     ]);
     return [debian, ...built];
   };
@@ -90,7 +97,11 @@ async function pullOrMake(
 
 // The nginx stand-in is never pulled: the real nginx:alpine does not answer with its hostname,
 // which the proxy tests rely on to tell replicas apart.
-async function makeOnce(docker: Docker, ref: string, make: () => Promise<void>): Promise<ImageReport['how']> {
+async function makeOnce(
+  docker: Docker,
+  ref: string,
+  make: () => Promise<void>,
+): Promise<ImageReport['how']> {
   if (await imageExists(docker, ref)) return 'present';
   await make();
   return 'made';
@@ -102,33 +113,65 @@ export async function makeBusybox(docker: Docker, ref: string): Promise<void> {
   if (spawnSync('ldd', [binary]).status === 0) {
     throw new Error(`${binary} is linked dynamically; install Debian's busybox-static package`);
   }
-  const applets = spawnSync(binary, ['--list-full'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const applets = spawnSync(binary, ['--list-full'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
   const rootfs = tar.pack();
-  for (const dir of ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'root', 'proc', 'sys', 'dev']) {
+  for (const dir of [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'etc',
+    'root',
+    'proc',
+    'sys',
+    'dev',
+  ]) {
     rootfs.entry({ name: dir, type: 'directory', mode: 0o755 });
   }
   rootfs.entry({ name: 'tmp', type: 'directory', mode: 0o1777 });
-  rootfs.entry({ name: 'etc/passwd', mode: 0o644 }, 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+  rootfs.entry(
+    { name: 'etc/passwd', mode: 0o644 },
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
   rootfs.entry({ name: 'etc/group', mode: 0o644 }, 'root:x:0:\nnogroup:x:65534:\n');
   rootfs.entry({ name: 'bin/busybox', mode: 0o755 }, await readFile(binary));
   for (const applet of applets.filter((a) => a !== 'bin/busybox')) {
     rootfs.entry({ name: applet, type: 'symlink', linkname: '/bin/busybox' });
   }
   rootfs.finalize();
-  await importRootfs(docker, asNodeStream(rootfs), ref, ['CMD ["sh"]', `LABEL ${TEST_IMAGE_LABEL}=busybox`]);
+  await importRootfs(docker, asNodeStream(rootfs), ref, [
+    'CMD ["sh"]',
+    `LABEL ${TEST_IMAGE_LABEL}=busybox`,
+  ]);
 }
 
 /** Bootstraps a minimal Debian bookworm with debootstrap (needs root) and imports it. */
 export async function makeDebian(docker: Docker, ref: string): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'deckhand-debootstrap-'));
   try {
-    await run('debootstrap', ['--variant=minbase', 'bookworm', dir, 'http://deb.debian.org/debian']);
-    await run('sh', ['-c', `rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*`, 'sh', dir]);
+    await run('debootstrap', [
+      '--variant=minbase',
+      'bookworm',
+      dir,
+      'http://deb.debian.org/debian',
+    ]);
+    await run('sh', [
+      '-c',
+      `rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*`,
+      'sh',
+      dir,
+    ]);
     const packer = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => packer.once('close', resolve));
-    await importRootfs(docker, packer.stdout, ref, ['CMD ["bash"]', `LABEL ${TEST_IMAGE_LABEL}=debian`]);
+    await importRootfs(docker, packer.stdout, ref, [
+      'CMD ["bash"]',
+      `LABEL ${TEST_IMAGE_LABEL}=debian`,
+    ]);
     if ((await exited) !== 0) throw new Error('tar of the debootstrap rootfs failed');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -160,11 +203,20 @@ export async function makeNginxStandIn(docker: Docker, ref: string, base: string
     '',
   ].join('\n');
   const context = dockerfileContext(dockerfile, { 'hostname.conf': `${site}\n` });
-  const stream = (await docker.buildImage(context, { t: ref, forcerm: true, rm: true })) as Readable;
+  const stream = (await docker.buildImage(context, {
+    t: ref,
+    forcerm: true,
+    rm: true,
+  })) as Readable;
   await checked(stream, `building ${ref}`);
 }
 
-async function importRootfs(docker: Docker, rootfs: Readable, ref: string, changes: string[]): Promise<void> {
+async function importRootfs(
+  docker: Docker,
+  rootfs: Readable,
+  ref: string,
+  changes: string[],
+): Promise<void> {
   const [repo, tag] = ref.split(':') as [string, string];
   const stream = (await docker.importImage(rootfs, { repo, tag, changes } as object)) as Readable;
   await checked(stream, `importing ${ref}`);

@@ -50,10 +50,15 @@ export async function buildImage(
   const started = Date.now();
   const log = ctx.log.child({ jobId: ctx.jobId, command: 'build', variant: request.variant });
   checkRequest(request);
-  const file = 'file' in request ? await myimagesFile(config.MYIMAGES_DIR, request.file) : undefined;
+  const file =
+    'file' in request ? await myimagesFile(config.MYIMAGES_DIR, request.file) : undefined;
 
   const base = checkedBaseImage(config.BASE_IMAGE);
-  await ensureImage(docker, base, { timeoutMs: config.PULL_TIMEOUT_MS, progress: ctx.progress, log });
+  await ensureImage(docker, base, {
+    timeoutMs: config.PULL_TIMEOUT_MS,
+    progress: ctx.progress,
+    log,
+  });
   const name = await nextImageName(docker, config.DECKHAND_INSTANCE, ctx.reserveName);
   log.info({ image: name, base }, 'building image');
   ctx.progress(`Building ${name} from ${base}: ${describeRequest(request)}`);
@@ -76,14 +81,20 @@ export async function buildImage(
   return {
     summary: `Built ${tagged}`,
     image: tagged,
-    details: [`${describeRequest(request)} on ${base}`, `image id ${id.replace(/^sha256:/, '').slice(0, 12)}`, `took ${seconds}s`],
+    details: [
+      `${describeRequest(request)} on ${base}`,
+      `image id ${id.replace(/^sha256:/, '').slice(0, 12)}`,
+      `took ${seconds}s`,
+    ],
   };
 }
 
 /** Refuses, again and whoever parsed it, any request that would put a stray word into the Dockerfile. */
 export function checkRequest(request: BuildRequest): void {
   if ('pkg' in request && !PACKAGE.test(request.pkg)) {
-    throw new UserError(`${JSON.stringify(request.pkg)} is not a Debian package name`, { pkg: request.pkg });
+    throw new UserError(`${JSON.stringify(request.pkg)} is not a Debian package name`, {
+      pkg: request.pkg,
+    });
   }
   if ('file' in request && !FILE.test(request.file)) {
     throw new UserError(
@@ -91,8 +102,13 @@ export function checkRequest(request: BuildRequest): void {
       { file: request.file },
     );
   }
-  if (request.variant === 'netcat' && !(Number.isInteger(request.port) && request.port >= 1 && request.port <= 65535)) {
-    throw new UserError(`port ${String(request.port)} is not a port number (1-65535)`, { port: request.port });
+  if (
+    request.variant === 'netcat' &&
+    !(Number.isInteger(request.port) && request.port >= 1 && request.port <= 65535)
+  ) {
+    throw new UserError(`port ${String(request.port)} is not a port number (1-65535)`, {
+      port: request.port,
+    });
   }
 }
 
@@ -137,12 +153,16 @@ async function myimagesFile(dir: string, name: string): Promise<SourceFile> {
 /** The Dockerfile for a request; every word in it has been checked against a strict grammar. */
 export function dockerfile(base: string, request: BuildRequest): string {
   const lines = [`FROM ${checkedBaseImage(base)}`];
-  if (request.variant === 'install' || request.variant === 'both') lines.push(aptInstall(request.pkg));
-  if (request.variant === 'netcat') lines.push(aptInstall(NETCAT_PACKAGE), `EXPOSE ${request.port}`);
+  if (request.variant === 'install' || request.variant === 'both')
+    lines.push(aptInstall(request.pkg));
+  if (request.variant === 'netcat')
+    lines.push(aptInstall(NETCAT_PACKAGE), `EXPOSE ${request.port}`);
   if (request.variant === 'copy' || request.variant === 'both') {
     const to = `${COPY_DESTINATION}/${request.file}`;
     lines.push(`COPY ${JSON.stringify([`files/${request.file}`, to])}`);
-    lines.push(`ENV PATH=${COPY_DESTINATION}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
+    lines.push(
+      `ENV PATH=${COPY_DESTINATION}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -172,7 +192,12 @@ async function buildContext(dockerfileText: string, file?: SourceFile): Promise<
   }
   // Owner-only or odd modes become readable; an executable stays executable.
   const mode = stat.mode & 0o111 ? 0o755 : 0o644;
-  const entry = packed.entry({ name: `files/${file.name}`, size: stat.size, mode, mtime: stat.mtime });
+  const entry = packed.entry({
+    name: `files/${file.name}`,
+    size: stat.size,
+    mode,
+    mtime: stat.mtime,
+  });
   pipeline(handle.createReadStream(), entry)
     .then(() => packed.finalize())
     .catch((err: unknown) => packed.destroy(err as Error));
@@ -214,41 +239,47 @@ async function runBuild(
   }
 
   async function followBuild(): Promise<string> {
-  const timedOut = () =>
-    new UserError(`the build did not finish within ${Math.round(run.timeoutMs / 1000)}s and was stopped`);
+    const timedOut = () =>
+      new UserError(
+        `the build did not finish within ${Math.round(run.timeoutMs / 1000)}s and was stopped`,
+      );
 
-  try {
-    const context = await buildContext(dockerfileText, file);
-    stream = (await docker.buildImage(context, {
-      forcerm: true,
-      rm: true,
-      labels: run.labels,
-      abortSignal: abort.signal,
-    } as Dockerode.ImageBuildOptions)) as Readable;
-  } catch (err) {
-    if (abort.signal.aborted) throw timedOut();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+    try {
+      const context = await buildContext(dockerfileText, file);
+      stream = (await docker.buildImage(context, {
+        forcerm: true,
+        rm: true,
+        labels: run.labels,
+        abortSignal: abort.signal,
+      } as Dockerode.ImageBuildOptions)) as Readable;
+    } catch (err) {
+      if (abort.signal.aborted) throw timedOut();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
 
-  const output = new BuildOutput(run.progress);
-  let errors: string[];
-  try {
-    const left = Math.max(1, run.timeoutMs - (Date.now() - started));
-    ({ errors } = await readEngineStream(stream, { timeoutMs: left, onRecord: (r) => output.take(r) }));
-    output.finish();
-  } catch (err) {
-    if (err instanceof StreamTimeoutError) throw timedOut();
-    throw err;
-  }
+    const output = new BuildOutput(run.progress);
+    let errors: string[];
+    try {
+      const left = Math.max(1, run.timeoutMs - (Date.now() - started));
+      ({ errors } = await readEngineStream(stream, {
+        timeoutMs: left,
+        onRecord: (r) => output.take(r),
+      }));
+      output.finish();
+    } catch (err) {
+      if (err instanceof StreamTimeoutError) throw timedOut();
+      throw err;
+    }
 
-  if (errors.length > 0) {
-    run.log.warn({ errors, output: output.tail }, 'build failed');
-    throw new UserError(`build failed: ${output.reason(errors)}`, { errors });
-  }
-  if (!output.imageId) throw new Error('the engine ended the build without naming the image it made');
-  return output.imageId;
+    if (errors.length > 0) {
+      run.log.warn({ errors, output: output.tail }, 'build failed');
+      throw new UserError(`build failed: ${output.reason(errors)}`, { errors });
+    }
+    if (!output.imageId)
+      throw new Error('the engine ended the build without naming the image it made');
+    return output.imageId;
   }
 }
 
@@ -288,7 +319,9 @@ class BuildOutput {
 
   /** The engine's own words for a failure, led by apt's or the shell's error lines when there are any. */
   reason(errors: string[]): string {
-    const said = this.tail.filter((line) => /^(E|ERROR|error): |No such file|not found/.test(line.trim()));
+    const said = this.tail.filter((line) =>
+      /^(E|ERROR|error): |No such file|not found/.test(line.trim()),
+    );
     const lines = [...new Set([...said.map((l) => l.trim()), ...errors])];
     return lines.join('\n');
   }
@@ -323,8 +356,11 @@ async function tagFresh(
     }
     name = await nextImageName(docker, instance, reserve);
   }
-  await docker.getImage(id).remove().catch((err: unknown) => {
-    if (dockerStatus(err) !== 404) throw err;
-  });
+  await docker
+    .getImage(id)
+    .remove()
+    .catch((err: unknown) => {
+      if (dockerStatus(err) !== 404) throw err;
+    });
   throw new Error(`could not give the built image ${id} a name of its own after 5 tries`);
 }

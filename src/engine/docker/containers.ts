@@ -8,14 +8,21 @@ import { LABEL, isOwned, ownedLabels } from './labels.js';
 import { replicaName } from './store.js';
 
 /** Checks the spec's resource requests against the configured maxima and fills in the defaults. */
-export function resourceLimits(spec: RunSpec, config: Config): { Memory: number; NanoCpus: number; PidsLimit: number } {
+export function resourceLimits(
+  spec: RunSpec,
+  config: Config,
+): { Memory: number; NanoCpus: number; PidsLimit: number } {
   const maxMemory = parseMemory(config.MAX_MEMORY);
   const maxNano = Math.round(config.MAX_CPUS * 1e9);
   if (spec.memoryBytes !== undefined && spec.memoryBytes > maxMemory) {
-    throw new UserError(`--memory ${spec.memoryBytes} bytes is above the allowed maximum ${config.MAX_MEMORY}`);
+    throw new UserError(
+      `--memory ${spec.memoryBytes} bytes is above the allowed maximum ${config.MAX_MEMORY}`,
+    );
   }
   if (spec.nanoCpus !== undefined && spec.nanoCpus > maxNano) {
-    throw new UserError(`--cpus ${spec.nanoCpus / 1e9} is above the allowed maximum ${config.MAX_CPUS}`);
+    throw new UserError(
+      `--cpus ${spec.nanoCpus / 1e9} is above the allowed maximum ${config.MAX_CPUS}`,
+    );
   }
   return {
     Memory: spec.memoryBytes ?? parseMemory(config.DEFAULT_MEMORY),
@@ -25,8 +32,16 @@ export function resourceLimits(spec: RunSpec, config: Config): { Memory: number;
 }
 
 /** The engine's create request for one replica of a service. */
-export function replicaCreateOptions(service: string, n: number, spec: RunSpec, config: Config, jobId: string): Dockerode.ContainerCreateOptions {
-  const exposed = Object.fromEntries(spec.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}]));
+export function replicaCreateOptions(
+  service: string,
+  n: number,
+  spec: RunSpec,
+  config: Config,
+  jobId: string,
+): Dockerode.ContainerCreateOptions {
+  const exposed = Object.fromEntries(
+    spec.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}]),
+  );
   return {
     name: replicaName(service, n),
     Image: spec.image,
@@ -75,8 +90,15 @@ export async function createReplica(
   const existing = await docker.getContainer(name).inspect();
   const labels = existing.Config.Labels;
   const wanted = options.Labels ?? {};
-  if (!isOwned(labels, config.DECKHAND_INSTANCE) || labels[LABEL.service] !== wanted[LABEL.service] || labels[LABEL.replica] !== wanted[LABEL.replica]) {
-    throw new UserError(`a container named ${name} already exists and is not this replica; Deckhand will not remove it`, { container: name });
+  if (
+    !isOwned(labels, config.DECKHAND_INSTANCE) ||
+    labels[LABEL.service] !== wanted[LABEL.service] ||
+    labels[LABEL.replica] !== wanted[LABEL.replica]
+  ) {
+    throw new UserError(
+      `a container named ${name} already exists and is not this replica; Deckhand will not remove it`,
+      { container: name },
+    );
   }
   log.warn({ container: name }, 'replacing a stale replica left by an interrupted command');
   await removeContainer(docker, name, log);
@@ -84,7 +106,10 @@ export async function createReplica(
 }
 
 /** Starts a container; "already started" counts as success. */
-export async function startContainer(docker: Dockerode, name: string): Promise<'started' | 'already running'> {
+export async function startContainer(
+  docker: Dockerode,
+  name: string,
+): Promise<'started' | 'already running'> {
   try {
     await docker.getContainer(name).start();
     return 'started';
@@ -93,14 +118,21 @@ export async function startContainer(docker: Dockerode, name: string): Promise<'
     if (status === 304) return 'already running';
     // The engine refuses to start what the user asked for (no such executable, say): their error to read.
     if (status === 400 || status === 500) {
-      throw new UserError(`could not start ${name}: ${engineMessage(err)}`, { container: name, statusCode: status });
+      throw new UserError(`could not start ${name}: ${engineMessage(err)}`, {
+        container: name,
+        statusCode: status,
+      });
     }
     throw engineError(err, 'container.start', name);
   }
 }
 
 /** Stops a container; "already stopped" and "no such container" count as success. */
-export async function stopContainer(docker: Dockerode, name: string, timeoutS: number): Promise<'stopped' | 'already stopped' | 'gone'> {
+export async function stopContainer(
+  docker: Dockerode,
+  name: string,
+  timeoutS: number,
+): Promise<'stopped' | 'already stopped' | 'gone'> {
   try {
     await docker.getContainer(name).stop({ t: timeoutS });
     return 'stopped';
@@ -113,7 +145,11 @@ export async function stopContainer(docker: Dockerode, name: string, timeoutS: n
 }
 
 /** Removes a container by force and waits until it is gone; already gone counts as success. */
-export async function removeContainer(docker: Dockerode, name: string, log: Logger): Promise<boolean> {
+export async function removeContainer(
+  docker: Dockerode,
+  name: string,
+  log: Logger,
+): Promise<boolean> {
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
       await docker.getContainer(name).remove({ force: true });
@@ -127,16 +163,26 @@ export async function removeContainer(docker: Dockerode, name: string, log: Logg
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new EngineError(`container ${name} is still being removed`, { action: 'container.remove', container: name, statusCode: 409 });
+  throw new EngineError(`container ${name} is still being removed`, {
+    action: 'container.remove',
+    container: name,
+    statusCode: 409,
+  });
 }
 
 function engineError(err: unknown, action: string, container: string): Error {
   if (err instanceof UserError || err instanceof EngineError) return err;
   const status = dockerStatus(err);
-  return new EngineError(`${action} failed for ${container}: ${engineMessage(err)}`, { action, container, statusCode: status }, { cause: err });
+  return new EngineError(
+    `${action} failed for ${container}: ${engineMessage(err)}`,
+    { action, container, statusCode: status },
+    { cause: err },
+  );
 }
 
 /** The engine's own explanation inside a dockerode error. */
 export function engineMessage(err: unknown): string {
-  return (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err);
+  return (
+    (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err)
+  );
 }

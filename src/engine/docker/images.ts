@@ -125,9 +125,13 @@ export async function pullImage(docker: Dockerode, ref: string, opts: PullOption
   let outcome: EngineStreamOutcome;
   try {
     const left = Math.max(1, opts.timeoutMs - (Date.now() - started));
-    outcome = await readEngineStream(stream, { timeoutMs: left, onRecord: pullLine(opts.progress) });
+    outcome = await readEngineStream(stream, {
+      timeoutMs: left,
+      onRecord: pullLine(opts.progress),
+    });
   } catch (err) {
-    if (err instanceof StreamTimeoutError) throw refuse(`not finished within ${seconds(opts.timeoutMs)}`);
+    if (err instanceof StreamTimeoutError)
+      throw refuse(`not finished within ${seconds(opts.timeoutMs)}`);
     if (err instanceof StreamTruncatedError) throw refuse(err.message);
     throw err;
   }
@@ -163,7 +167,11 @@ export async function imageExists(docker: Dockerode, ref: string): Promise<boole
 }
 
 /** Makes sure an image is present locally, pulling it (bounded, checked) only when it is missing. */
-export async function ensureImage(docker: Dockerode, ref: string, opts: PullOptions): Promise<void> {
+export async function ensureImage(
+  docker: Dockerode,
+  ref: string,
+  opts: PullOptions,
+): Promise<void> {
   if (await imageExists(docker, ref)) return;
   await pullImage(docker, ref, opts);
 }
@@ -228,7 +236,10 @@ export function checkedBaseImage(ref: string): string {
 }
 
 /** Packs a Dockerfile, and any small text files it copies, into a build context. */
-export function dockerfileContext(dockerfile: string, files: Record<string, string> = {}): Readable {
+export function dockerfileContext(
+  dockerfile: string,
+  files: Record<string, string> = {},
+): Readable {
   const context = tar.pack();
   context.entry({ name: 'Dockerfile', mode: 0o644 }, dockerfile);
   for (const [name, text] of Object.entries(files)) context.entry({ name, mode: 0o644 }, text);
@@ -245,7 +256,11 @@ export function asNodeStream(packed: tar.Pack): Readable {
  * Makes sure the proxy image exists: present locally, else pulled once, else built here from
  * BASE_IMAGE with Debian's nginx and its stream module.
  */
-export async function ensureProxyImage(docker: Dockerode, config: Config, log: Logger): Promise<void> {
+export async function ensureProxyImage(
+  docker: Dockerode,
+  config: Config,
+  log: Logger,
+): Promise<void> {
   const ref = config.PROXY_IMAGE;
   if (await imageExists(docker, ref)) return;
 
@@ -272,7 +287,10 @@ export async function ensureProxyImage(docker: Dockerode, config: Config, log: L
     if (line) tail.push(line);
     if (tail.length > 20) tail.shift();
   };
-  const outcome = await readEngineStream(stream, { timeoutMs: config.BUILD_TIMEOUT_MS, onRecord: keepTail });
+  const outcome = await readEngineStream(stream, {
+    timeoutMs: config.BUILD_TIMEOUT_MS,
+    onRecord: keepTail,
+  });
   if (outcome.errors.length > 0) {
     log.error({ image: ref, errors: outcome.errors, output: tail }, 'proxy image build failed');
     throw new Error(`building the proxy image ${ref} failed: ${outcome.errors.join('; ')}`);

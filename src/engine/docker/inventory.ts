@@ -15,8 +15,15 @@ export interface ReplicaState {
 }
 
 /** Every replica container of this instance, in one engine call. */
-export async function listReplicas(docker: Dockerode, instance: string, network: string): Promise<ReplicaState[]> {
-  const containers = await docker.listContainers({ all: true, filters: ownedFilter(instance, 'replica') });
+export async function listReplicas(
+  docker: Dockerode,
+  instance: string,
+  network: string,
+): Promise<ReplicaState[]> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: ownedFilter(instance, 'replica'),
+  });
   return containers.map((c) => ({
     name: (c.Names[0] ?? '').replace(/^\//, ''),
     service: c.Labels[LABEL.service] ?? '',
@@ -62,7 +69,8 @@ export function serviceViews(
       const members = record.replicas.map((n) => {
         const name = replicaName(record.name, n);
         const live = replicas.find((r) => r.name === name);
-        const desired: 'running' | 'stopped' = record.desired === 'running' && !record.held.includes(n) ? 'running' : 'stopped';
+        const desired: 'running' | 'stopped' =
+          record.desired === 'running' && !record.held.includes(n) ? 'running' : 'stopped';
         return { name, state: live?.state ?? 'missing', desired, running: live?.running ?? false };
       });
       const running = members.filter((m) => m.running).length;
@@ -81,7 +89,9 @@ export function serviceViews(
         state,
         running,
         desired,
-        ports: record.spec.ports.map((p) => `${p.hostIp ?? publishIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`),
+        ports: record.spec.ports.map(
+          (p) => `${p.hostIp ?? publishIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`,
+        ),
         protected: record.desired === 'running',
         replicas: members.map(({ name, state: s, desired: d }) => ({ name, state: s, desired: d })),
       };

@@ -11,7 +11,11 @@ export const LABEL = {
 export type Role = 'replica' | 'proxy' | 'image' | 'network';
 
 /** The labels that mark an object as this Deckhand instance's, with its role. */
-export function ownedLabels(instance: string, role: Role, extra: Record<string, string> = {}): Record<string, string> {
+export function ownedLabels(
+  instance: string,
+  role: Role,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { ...extra, [LABEL.instance]: instance, [LABEL.role]: role };
 }
 
@@ -23,6 +27,9 @@ export function ownedFilter(instance: string, role?: Role): { label: string[] } 
 }
 
 /** True when the labels say this instance made the object. */
-export function isOwned(labels: Record<string, string> | undefined | null, instance: string): boolean {
+export function isOwned(
+  labels: Record<string, string> | undefined | null,
+  instance: string,
+): boolean {
   return labels?.[LABEL.instance] === instance;
 }

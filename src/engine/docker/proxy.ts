@@ -74,14 +74,19 @@ export function render(services: ProxyService[]): string {
       throw new Error(`proxy config: service name ${JSON.stringify(service.name)} is not valid`);
     }
     const bad = service.backends.find((ip) => isIP(ip) === 0);
-    if (bad !== undefined) throw new Error(`proxy config: backend ${JSON.stringify(bad)} is not an IP`);
+    if (bad !== undefined)
+      throw new Error(`proxy config: backend ${JSON.stringify(bad)} is not an IP`);
     const backends = [...new Set(service.backends)].sort(byNumber);
 
     const ports = [...service.ports].sort(
-      (a, b) => a.protocol.localeCompare(b.protocol) || a.hostPort - b.hostPort || byNumber(a.hostIp, b.hostIp),
+      (a, b) =>
+        a.protocol.localeCompare(b.protocol) ||
+        a.hostPort - b.hostPort ||
+        byNumber(a.hostIp, b.hostIp),
     );
     for (const port of ports) {
-      if (isIP(port.hostIp) === 0) throw new Error(`proxy config: host IP ${port.hostIp} is not an IP`);
+      if (isIP(port.hostIp) === 0)
+        throw new Error(`proxy config: host IP ${port.hostIp} is not an IP`);
       checkPort(port.hostPort, 'host port');
       checkPort(port.containerPort, 'container port');
 
@@ -89,7 +94,9 @@ export function render(services: ProxyService[]): string {
       const key = `${port.hostPort}/${port.protocol}`;
       const owner = listening.get(key);
       if (owner !== undefined) {
-        throw new Error(`proxy config: host port ${key} is claimed by both ${owner} and ${service.name}`);
+        throw new Error(
+          `proxy config: host port ${key} is claimed by both ${owner} and ${service.name}`,
+        );
       }
       listening.set(key, service.name);
 
@@ -113,7 +120,9 @@ function renderPort(name: string, port: ProxyService['ports'][number], backends:
     'server {',
     `    listen ${hostAddress(port.hostIp, port.hostPort)}${udp ? ' udp' : ''};`,
     `    proxy_pass ${upstream};`,
-    ...(udp ? ['    proxy_timeout 60s;'] : ['    proxy_connect_timeout 2s;', '    proxy_timeout 1h;']),
+    ...(udp
+      ? ['    proxy_timeout 60s;']
+      : ['    proxy_connect_timeout 2s;', '    proxy_timeout 1h;']),
     '}',
     '',
   ].join('\n');
@@ -225,7 +234,9 @@ export class Proxy {
   /** The stream config the proxy container holds now. */
   async liveConfig(): Promise<string> {
     try {
-      return await firstFileOf(await this.container().getArchive({ path: `${INCLUDE_DIR}/${STREAM_FILE}` }));
+      return await firstFileOf(
+        await this.container().getArchive({ path: `${INCLUDE_DIR}/${STREAM_FILE}` }),
+      );
     } catch (err) {
       if (dockerStatus(err) === 404) return '';
       throw this.engineError('proxy.read', err);
@@ -233,7 +244,11 @@ export class Proxy {
   }
 
   /** A port in range, outside `taken`, that nothing on the host is bound to. */
-  async freeHostPort(range: [number, number], taken: Set<number>, protocol: 'tcp' | 'udp'): Promise<number> {
+  async freeHostPort(
+    range: [number, number],
+    taken: Set<number>,
+    protocol: 'tcp' | 'udp',
+  ): Promise<number> {
     const used = await this.hostPortsInUse(protocol);
     const [lo, hi] = range;
     const size = hi - lo + 1;
@@ -269,7 +284,10 @@ export class Proxy {
       await this.reload();
     } catch (err) {
       await this.writeStream(previous);
-      this.log.warn({ ports, changed: false, err }, 'proxy update refused, previous config restored');
+      this.log.warn(
+        { ports, changed: false, err },
+        'proxy update refused, previous config restored',
+      );
       throw err;
     }
     this.log.info({ ports, changed: true, reloadMs: Date.now() - started }, 'proxy reloaded');
@@ -294,7 +312,8 @@ export class Proxy {
     for (let round = 1; Date.now() < deadline; round++) {
       // Done only when old workers have stopped accepting, so the next connection meets new config.
       const now = await this.workers();
-      if (now.some((pid) => !before.includes(pid)) && !now.some((pid) => before.includes(pid))) return;
+      if (now.some((pid) => !before.includes(pid)) && !now.some((pid) => before.includes(pid)))
+        return;
 
       // The master reports a failed reload in its log; looking now and then ends the wait early.
       const failure = round % 5 === 0 ? await this.masterError(since) : undefined;
@@ -302,7 +321,10 @@ export class Proxy {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const failure = await this.masterError(since);
-    throw new ProxyUpdateError('verify', failure ?? 'nginx kept its old workers, the new config is not live');
+    throw new ProxyUpdateError(
+      'verify',
+      failure ?? 'nginx kept its old workers, the new config is not live',
+    );
   }
 
   private async workers(): Promise<number[]> {
@@ -335,14 +357,19 @@ export class Proxy {
 
   private async writeStream(text: string): Promise<void> {
     try {
-      await this.container().putArchive(await tarOf({ [STREAM_FILE]: text }), { path: INCLUDE_DIR });
+      await this.container().putArchive(await tarOf({ [STREAM_FILE]: text }), {
+        path: INCLUDE_DIR,
+      });
     } catch (err) {
       throw this.engineError('proxy.write', err);
     }
   }
 
   private async hostPortsInUse(protocol: 'tcp' | 'udp'): Promise<Set<number>> {
-    const files = protocol === 'tcp' ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/udp', '/proc/net/udp6'];
+    const files =
+      protocol === 'tcp'
+        ? ['/proc/net/tcp', '/proc/net/tcp6']
+        : ['/proc/net/udp', '/proc/net/udp6'];
     // tcp6 may be missing on hosts without IPv6, so read what exists and ignore the rest.
     const result = await this.exec(['sh', '-c', 'cat "$@" 2>/dev/null; true', 'sh', ...files]);
     return portsInUse(result.stdout, protocol);
@@ -399,14 +426,19 @@ export class Proxy {
 
   private async exec(cmd: string[]): Promise<ExecResult> {
     try {
-      const exec = await this.container().exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const exec = await this.container().exec({
+        Cmd: cmd,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
       const stream = await exec.start({});
       const { stdout, stderr } = await this.demux(stream);
 
       // The stream can end a moment before the engine records the exit code.
       for (let i = 0; i < 50; i++) {
         const info = await exec.inspect();
-        if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, stdout, stderr };
+        if (!info.Running && info.ExitCode !== null)
+          return { exitCode: info.ExitCode, stdout, stderr };
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       throw new Error(`${cmd.join(' ')} in the proxy did not finish`);
@@ -437,7 +469,8 @@ export class Proxy {
 
   private checkOurs(info: Dockerode.ContainerInspectInfo, action: string): void {
     const labels = info.Config.Labels ?? {};
-    if (labels[LABEL.instance] === this.config.DECKHAND_INSTANCE && labels[LABEL.role] === 'proxy') return;
+    if (labels[LABEL.instance] === this.config.DECKHAND_INSTANCE && labels[LABEL.role] === 'proxy')
+      return;
 
     const name = this.config.proxyName;
     throw new EngineError(
@@ -453,15 +486,26 @@ export class Proxy {
 
   private engineError(action: string, err: unknown): EngineError {
     const message = err instanceof Error ? err.message : String(err);
-    return new EngineError(`${action} failed: ${message}`, {
-      action,
-      container: this.config.proxyName,
-      statusCode: dockerStatus(err),
-    }, { cause: err });
+    return new EngineError(
+      `${action} failed: ${message}`,
+      {
+        action,
+        container: this.config.proxyName,
+        statusCode: dockerStatus(err),
+      },
+      { cause: err },
+    );
   }
 }
 
 function errorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ?? lines[0] ?? 'nginx gave no error text';
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ??
+    lines[0] ??
+    'nginx gave no error text'
+  );
 }

@@ -91,7 +91,9 @@ export class StateStore {
 
   /** Atomically claims a name (an image tag, say) for a while; false when someone holds it. */
   async reserve(kind: string, name: string, ttlSeconds = 3600): Promise<boolean> {
-    return (await this.redis.set(this.key('reserved', kind, name), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+    return (
+      (await this.redis.set(this.key('reserved', kind, name), '1', 'EX', ttlSeconds, 'NX')) === 'OK'
+    );
   }
 }
 
