@@ -92,6 +92,8 @@ export function followEngineEvents(o: FollowOptions): EventFollower {
     return new Promise((resolve) => {
       stream.on('error', (err: Error) => o.log.debug({ err: err.message }, 'engine event stream error'));
       const lines = readline.createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
+      // readline passes the stream's error on as its own; unheard, a dockerd restart would end the process.
+      lines.on('error', () => resolve());
       lines.on('line', (line) => {
         const event = parse(line);
         if (event) o.onEvent(event);
