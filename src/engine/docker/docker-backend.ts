@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import pLimit from 'p-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Backend, OperationContext } from '../../core/backend.js';
@@ -24,12 +25,10 @@ import { type ServiceRecord, StateStore, naturalOrder, replicaName } from './sto
 /** How many containers the engine is asked to create or start at once. */
 const PARALLEL = 4;
 
-/** Runs `fn` over `items`, at most `limit` at a time, and settles all before failing. */
-async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: PromiseSettledResult<R>[] = [];
-  for (let i = 0; i < items.length; i += limit) {
-    results.push(...(await Promise.allSettled(items.slice(i, i + limit).map(fn))));
-  }
+/** Runs `fn` over `items`, at most `limit` at once, and lets every call settle before failing. */
+async function eachLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const pool = pLimit(limit);
+  const results = await Promise.allSettled(items.map((item) => pool(() => fn(item))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<R>).value);
@@ -91,10 +90,12 @@ export class DockerBackend implements Backend {
       await this.checkContainerCap(1);
 
       ctx.progress(`checking image ${spec.image}`);
+      // The image comes first: a missing one must leave everything, the proxy included, unchanged.
       await ensureImage(this.docker, spec.image, { timeoutMs: this.config.PULL_TIMEOUT_MS, progress: ctx.progress, log: ctx.log });
-      await this.ensureInfrastructure(ctx);
-
-      const ports = await this.store.plan(`${ctx.jobId}:ports`, () => this.assignPorts(spec.ports, name));
+      const [, ports] = await Promise.all([
+        this.ensureInfrastructure(ctx),
+        this.store.plan(`${ctx.jobId}:ports`, () => this.assignPorts(spec.ports, name)),
+      ]);
       const record: ServiceRecord = {
         name,
         spec: { ...spec, name, ports },
@@ -150,8 +151,8 @@ export class DockerBackend implements Backend {
     try {
       await this.ensureInfrastructure(ctx);
       let done = 0;
-      await inBatches(plan.add, PARALLEL, async (n) => {
-        await this.launchReplica(updated, n, ctx);
+      await eachLimited(plan.add, PARALLEL, async (n) => {
+        await this.launchReplica(updated, n, ctx, added.includes(n));
         ctx.progress(`replica ${++done}/${plan.add.length} running: ${replicaName(record.name, n)}`);
       });
       await this.refreshProxy();
@@ -159,7 +160,7 @@ export class DockerBackend implements Backend {
       ctx.log.warn({ service: record.name, err }, 'scale up failed; removing the replicas it added');
       const restored: ServiceRecord = { ...updated, replicas: plan.before };
       await this.store.put(restored);
-      await inBatches(added, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
+      await eachLimited(added, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
       await this.refreshProxy().catch((e) => ctx.log.error({ err: e }, 'proxy refresh after rollback failed'));
       throw err;
     }
@@ -186,7 +187,7 @@ export class DockerBackend implements Backend {
     // Intent first, then the proxy stops sending new connections, then the containers go.
     await this.store.put(updated);
     await this.refreshProxy();
-    await inBatches(plan.remove, PARALLEL, async (n) => {
+    await eachLimited(plan.remove, PARALLEL, async (n) => {
       const name = replicaName(record.name, n);
       await stopContainer(this.docker, name, this.config.STOP_TIMEOUT_S);
       await removeContainer(this.docker, name, ctx.log);
@@ -205,7 +206,7 @@ export class DockerBackend implements Backend {
         replica === undefined ? { ...record, desired: 'stopped' } : { ...record, held: [...new Set([...record.held, replica])] };
       await this.store.put(updated);
       await this.refreshProxy();
-      await inBatches(targets, PARALLEL, (n) => stopContainer(this.docker, replicaName(record.name, n), this.config.STOP_TIMEOUT_S));
+      await eachLimited(targets, PARALLEL, (n) => stopContainer(this.docker, replicaName(record.name, n), this.config.STOP_TIMEOUT_S));
       ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'stopped; recovery will leave it alone');
       return { summary: `Stopped ${name}; recovery will leave it alone until start ${name}` };
     });
@@ -229,7 +230,7 @@ export class DockerBackend implements Backend {
       }
       await this.store.put(updated);
       await this.ensureInfrastructure(ctx);
-      await inBatches(notRunning, PARALLEL, (n) => this.launchReplica(updated, n, ctx));
+      await eachLimited(notRunning, PARALLEL, (n) => this.launchReplica(updated, n, ctx));
       await this.refreshProxy();
       ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'started; protected by recovery again');
       return { summary: `Started ${name}; recovery protects it again` };
@@ -311,7 +312,7 @@ export class DockerBackend implements Backend {
       // Protection goes first, so recovery does not bring back what is being removed.
       await this.store.replaceAll([]);
       const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
-      await inBatches(live, PARALLEL, (r) => removeContainer(this.docker, r.name, ctx.log));
+      await eachLimited(live, PARALLEL, (r) => removeContainer(this.docker, r.name, ctx.log));
       ctx.progress(`removed ${live.length} container${live.length === 1 ? '' : 's'}`);
       const hadProxy = await this.proxyExists();
       await this.proxy.remove();
@@ -399,12 +400,15 @@ export class DockerBackend implements Backend {
   }
 
   /** Creates (or re-creates) and starts one replica from the service's spec. */
-  private async launchReplica(record: ServiceRecord, n: number, ctx: OperationContext): Promise<void> {
+  private async launchReplica(record: ServiceRecord, n: number, ctx: OperationContext, fresh = false): Promise<void> {
     const name = replicaName(record.name, n);
-    const inspect = await this.docker
-      .getContainer(name)
-      .inspect()
-      .catch(() => undefined);
+    // A fresh replica number was just checked free; a stale container there is replaced on conflict.
+    const inspect = fresh
+      ? undefined
+      : await this.docker
+          .getContainer(name)
+          .inspect()
+          .catch(() => undefined);
     if (!inspect || inspect.Config.Labels?.['deckhand.service'] !== record.name) {
       await createReplica(this.docker, replicaCreateOptions(record.name, n, record.spec, this.config, ctx.jobId), this.config, ctx.log);
     }
@@ -413,7 +417,7 @@ export class DockerBackend implements Backend {
 
   private async removeService(record: ServiceRecord, ctx: OperationContext): Promise<void> {
     await this.store.delete(record.name);
-    await inBatches(record.replicas, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
+    await eachLimited(record.replicas, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
     await this.refreshProxy().catch((err) => ctx.log.error({ err }, 'proxy refresh after rollback failed'));
   }
 
