@@ -71,7 +71,13 @@ export async function startRecovery(o: RecoveryOptions): Promise<Recovery> {
       log.debug({ service: e.service, container: e.container, event: e.action, exitCode: e.exitCode }, 'replica event');
       const service = e.service;
       settled(o.backend.docker, e)
-        .then(() => reconciler.service(service, 'event'))
+        .then(() => {
+          // The proxy drops the dead replica while it is restarted; the restart then changes the
+          // config again, so nginx reloads and forgets that connections to the replica failed
+          // (it would otherwise skip a replica back on its old address for its 10 s fail_timeout).
+          o.backend.refreshProxy().catch((err) => log.warn({ err, service }, 'proxy refresh after a death failed'));
+          return reconciler.service(service, 'event');
+        })
         .catch((err) => log.warn({ err, service }, 'recovery after event failed'));
     },
     onConnected: (again) => {

@@ -138,6 +138,29 @@ describe('recovery of crashed replicas', () => {
     expect(seen).toEqual(replicaHosts);
   });
 
+  it('gives a replica back its traffic at once when it comes back on its old address, though requests kept failing on it', async () => {
+    const port = (await d.backend.store.get(web))!.spec.ports[0]!.hostPort!;
+    const r2 = `${web}-r2`;
+    const host = (await d.docker.getContainer(r2).inspect()).Config.Hostname;
+    const before = await startedAt(d.docker, r2);
+
+    // Requests keep arriving while the replica is down, so nginx notes failed connections to it.
+    let back = false;
+    const traffic = (async () => {
+      while (!back) await httpGet(port).catch(() => undefined);
+    })();
+    await d.docker.getContainer(r2).kill();
+    await eventually(async () => {
+      const s = await startedAt(d.docker, r2);
+      return s && s !== before ? s : undefined;
+    }, 10_000, 50);
+    back = true;
+    await traffic;
+
+    // Within the recovery cycle plus a little, well inside nginx's 10 s fail_timeout.
+    await eventually(async () => (hostOf((await httpGet(port)).body) === host ? true : undefined), 5000, 20);
+  });
+
   it('leaves a replica the user stopped alone across several intervals, without an alert', async () => {
     await d.ok(`run -itd --name ${idle} busybox:latest sleep 1000000`);
     await d.ok(`scale up 1 ${idle}`);
