@@ -10,6 +10,7 @@ import {
   validateFileName,
   validatePackageName,
   validateServiceName,
+  validateTargetName,
 } from './validate.js';
 
 /** What a typed line asks for: help, or a command to put on the queue. */
@@ -28,8 +29,8 @@ const COMMANDS: Record<string, Handler> = {
   build: (args) => ({ kind: 'build', build: buildRequest(args) }),
   run: (args) => ({ kind: 'run', spec: parseRunArgs(args) }),
   scale: (args, options) => scale(args, options),
-  stop: (args) => ({ kind: 'stop', name: validateServiceName(exactly('stop', args, 1)[0]) }),
-  start: (args) => ({ kind: 'start', name: validateServiceName(exactly('start', args, 1)[0]) }),
+  stop: (args) => ({ kind: 'stop', name: validateTargetName(exactly('stop', args, 1)[0]) }),
+  start: (args) => ({ kind: 'start', name: validateTargetName(exactly('start', args, 1)[0]) }),
   list: (args) => (exactly('list', args, 0), { kind: 'list' }),
   recovery: (args) => (exactly('recovery', args, 0), { kind: 'recovery' }),
   quit: (args) => (exactly('quit', args, 0), { kind: 'quit' }),

@@ -89,3 +89,13 @@ export function validateServiceName(s: string): string {
   }
   return s;
 }
+
+/** A service name, or one replica of it as `<service>-r<N>` (stop and start take either). */
+export function validateTargetName(s: string): string {
+  const service = REPLICA_SUFFIX.exec(s)?.[1];
+  if (service !== undefined) {
+    validateServiceName(service);
+    return s;
+  }
+  return validateServiceName(s);
+}

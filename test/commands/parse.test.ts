@@ -138,3 +138,17 @@ describe('parseCommandLine', () => {
     });
   });
 });
+
+describe('stop and start of one replica', () => {
+  it.each([
+    ['stop worker1-r2', { kind: 'stop', name: 'worker1-r2' }],
+    ['start worker1-r1', { kind: 'start', name: 'worker1-r1' }],
+    ['stop web', { kind: 'stop', name: 'web' }],
+  ])('reads %s', (line, command) => {
+    expect(parseCommandLine(line, { maxReplicas: 20 })).toEqual({ kind: 'command', command });
+  });
+
+  it('still refuses a bad service part', () => {
+    expect(() => parseCommandLine('stop -x-r2', { maxReplicas: 20 })).toThrow(/-x/);
+  });
+});
