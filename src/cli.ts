@@ -3,7 +3,10 @@ import { quote } from 'shell-quote';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/log.js';
-import { RedisMissingError } from './core/redis.js';
+import { RedisMissingError, redisOptions } from './core/redis.js';
+import { alertText } from './recovery/alert-text.js';
+import { followAlerts } from './recovery/follow-alerts.js';
+import { startRecovery } from './recovery/start-recovery.js';
 import { runConsole, runLine } from './console/console.js';
 import {
   DockerUnreachableError,
@@ -46,20 +49,30 @@ function onShutdown(log: Logger, graceMs: number, close: () => Promise<void>): v
   process.on('SIGINT', handler);
 }
 
+/** The worker with recovery around it: events, the schedule, and passes before and after commands. */
 async function startWorkerProcess(rt: Runtime) {
-  const worker = runWorker(rt);
+  const recovery = await startRecovery({
+    backend: rt.backend!,
+    redis: rt.redis,
+    connection: redisOptions(rt.redisUrl),
+    config: rt.config,
+    log: rt.log,
+  });
+  const worker = runWorker(rt, recovery.hooks);
   await worker.worker.waitUntilReady();
   rt.log.info(
     { instance: rt.config.DECKHAND_INSTANCE, concurrency: rt.config.WORKER_CONCURRENCY },
     'worker ready',
   );
-  return worker;
+  return { ...worker, recovery };
 }
 
+/** Stops recovery first (so nothing is restarted mid-shutdown), then the worker, then connections. */
 async function closeWorker(
   rt: Runtime,
   worker: Awaited<ReturnType<typeof startWorkerProcess>>,
 ): Promise<void> {
+  await worker.recovery.stop();
   await worker.shutdown(rt.config.SHUTDOWN_GRACE_MS);
   await rt.close();
 }
@@ -100,6 +113,7 @@ program
       queue: rt.queue,
       maxReplicas: config.MAX_REPLICAS,
       resultTimeoutMs: config.RESULT_TIMEOUT_MS,
+      follow: (print) => followAlerts(rt.redis, rt.prefix, (alert) => print(alertText(alert))),
     });
     await closeWorker(rt, worker);
     await ops?.close();

@@ -13,6 +13,8 @@ export interface ConsoleOptions {
   maxReplicas: number;
   resultTimeoutMs: number;
   requester?: Requester;
+  /** Subscribes to lines printed between commands (alerts); returns how to stop. */
+  follow?: (print: (text: string) => void) => { stop(): Promise<void> };
 }
 
 /** What one typed line came to: the text to print and whether it succeeded. */
@@ -64,6 +66,11 @@ export async function runConsole(
     terminal: (input as { isTTY?: boolean }).isTTY ?? false,
   });
   output.write('Deckhand console. Type help for the commands, Ctrl-D to leave.\n');
+  // Alerts arrive between commands: print them above the prompt, then show the prompt again.
+  const following = options.follow?.((text) => {
+    output.write(`\r${text}\n`);
+    rl.prompt(true);
+  });
   rl.prompt();
   for await (const line of rl) {
     if (line.trim() === '') {
@@ -76,4 +83,5 @@ export async function runConsole(
     rl.prompt();
   }
   rl.close();
+  await following?.stop();
 }

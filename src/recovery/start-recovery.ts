@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import type { CommandResult } from '../core/types.js';
 import type { DockerBackend } from '../engine/docker/docker-backend.js';
+import { replicaName } from '../engine/docker/store.js';
 import type { CommandHooks } from '../jobs/worker.js';
 import { AlertSink } from './alert-sink.js';
 import { crashLoopSettings } from './backoff.js';
@@ -68,21 +69,31 @@ export async function startRecovery(o: RecoveryOptions): Promise<Recovery> {
     log,
     onEvent: (e) => {
       if (e.role !== 'replica' || !e.service || e.action === 'oom') return;
-      log.debug({ service: e.service, container: e.container, event: e.action, exitCode: e.exitCode }, 'replica event');
+      log.debug(
+        { service: e.service, container: e.container, event: e.action, exitCode: e.exitCode },
+        'replica event',
+      );
       const service = e.service;
       settled(o.backend.docker, e)
-        .then(() => {
+        .then(() => protectedReplica(o.backend, service, e.container))
+        .then((isProtected) => {
+          // A replica that is meant to be down (stopped, scaled away, or quit) needs nothing here.
+          if (!isProtected) return undefined;
           // The proxy drops the dead replica while it is restarted; the restart then changes the
           // config again, so nginx reloads and forgets that connections to the replica failed
           // (it would otherwise skip a replica back on its old address for its 10 s fail_timeout).
-          o.backend.refreshProxy().catch((err) => log.warn({ err, service }, 'proxy refresh after a death failed'));
+          o.backend
+            .refreshProxy()
+            .catch((err) => log.warn({ err, service }, 'proxy refresh after a death failed'));
           return reconciler.service(service, 'event');
         })
         .catch((err) => log.warn({ err, service }, 'recovery after event failed'));
     },
     onConnected: (again) => {
       if (!again) return;
-      reconciler.all('reconnect').catch((err) => log.warn({ err }, 'recovery after the event stream came back failed'));
+      reconciler
+        .all('reconnect')
+        .catch((err) => log.warn({ err }, 'recovery after the event stream came back failed'));
     },
   });
 
@@ -111,6 +122,19 @@ export async function startRecovery(o: RecoveryOptions): Promise<Recovery> {
       if (o.backend.policy === policy) o.backend.policy = undefined;
     },
   };
+}
+
+/** True when Deckhand's record says this replica should be running. */
+async function protectedReplica(
+  backend: DockerBackend,
+  service: string,
+  container: string,
+): Promise<boolean> {
+  const record = await backend.store.get(service);
+  if (!record || record.desired !== 'running') return false;
+  return record.replicas.some(
+    (n) => !record.held.includes(n) && replicaName(service, n) === container,
+  );
 }
 
 /**
