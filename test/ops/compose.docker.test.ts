@@ -1,19 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/core/redis.js';
+import { freePort, redisOptions } from '../../src/core/redis.js';
 import type { CommandJob } from '../../src/core/types.js';
 import { CommandQueue } from '../../src/jobs/queue.js';
+import { DiscordStandIn, type StoredMessage } from '../discord/stand-in/stand-in.js';
 import {
   composeCli,
   containerIp,
+  health,
   nodeBaseImage,
   redisImage,
   removeInstance,
   repoRoot,
+  sample,
   serviceContainer,
   sh,
   until,
@@ -24,12 +27,7 @@ const instance = `t-${randomBytes(4).toString('hex')}`;
 const project = `deckhand-${instance}`;
 const image = `deckhand-${instance}:test`;
 const depsImage = `deckhand-${instance}:deps`;
-
-/** Reads one sample's value out of Prometheus text, or undefined when it is absent. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+const service = `web-${instance}`;
 
 const job = (command: CommandJob['command'], text: string): CommandJob => ({
   command,
@@ -37,11 +35,41 @@ const job = (command: CommandJob['command'], text: string): CommandJob => ({
   requester: { source: 'console', userName: 'compose-test' },
 });
 
+/** All of a reply's words, embeds included, for matching. */
+const text = (m: StoredMessage) =>
+  [m.content, ...m.embeds.map((e) => JSON.stringify(e))].join('\n');
+
+// The shipped docker-compose.yml runs unchanged; this override only lets the bot reach the Discord
+// stand-in, which listens on 127.0.0.1 in the test process: the bot joins the host's network, and
+// Redis is published on a loopback port for it. JSON is YAML, so compose reads it as it is.
+function testOverride(redisPort: number, botPort: number): string {
+  return JSON.stringify(
+    {
+      services: {
+        redis: { ports: [`127.0.0.1:${redisPort}:6379`] },
+        bot: {
+          network_mode: 'host',
+          environment: {
+            REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+            HTTP_PORT: String(botPort),
+          },
+        },
+      },
+    },
+    null,
+    2,
+  );
+}
+
 describe('docker compose deploy', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deckhand-compose-'));
+  let dir: string | undefined;
+  const standIn = new DiscordStandIn();
   let compose: (...args: string[]) => Promise<string>;
+  let shipped: (...args: string[]) => Promise<string>;
   let queue: CommandQueue | undefined;
+  let redisPort: number;
   let workerUrl: string;
+  let botUrl: string;
 
   beforeAll(async () => {
     const cli = await composeCli();
@@ -53,18 +81,31 @@ describe('docker compose deploy', () => {
     await sh('docker', [...build, '--target', 'deps', '--tag', depsImage, '.'], { cwd: repoRoot });
     await sh('docker', [...build, '--tag', image, '.'], { cwd: repoRoot });
 
+    await standIn.start();
+    redisPort = await freePort();
+    const botPort = await freePort();
+    botUrl = `http://127.0.0.1:${botPort}`;
+
+    dir = mkdtempSync(path.join(tmpdir(), 'deckhand-compose-'));
     // The shipped compose file, run from a folder of its own so the test's .env stays out of the
-    // checkout; the image was built above, so `build:` is not used.
+    // checkout; the image was built above, so `build:` is not used. The Discord settings go in
+    // .env, where the README tells a new user to put them.
     cpSync(path.join(repoRoot, 'docker-compose.yml'), path.join(dir, 'docker-compose.yml'));
     cpSync(path.join(repoRoot, 'myimages'), path.join(dir, 'myimages'), { recursive: true });
+    writeFileSync(path.join(dir, 'test-override.yml'), testOverride(redisPort, botPort));
     writeFileSync(
       path.join(dir, '.env'),
       [
         `COMPOSE_PROJECT_NAME=${project}`,
         `DOCKER_GID=${statSync('/var/run/docker.sock').gid}`,
         `DECKHAND_INSTANCE=${instance}`,
+        'PUBLISH_HOST_IP=127.0.0.1',
         'SHUTDOWN_GRACE_MS=20000',
         'LOG_LEVEL=info',
+        `DISCORD_TOKEN=${standIn.token}`,
+        `DISCORD_GUILD_ID=${standIn.guildId}`,
+        `DISCORD_ALERT_CHANNEL_ID=${standIn.alertChannelId}`,
+        `DISCORD_API_BASE=${standIn.apiBase}`,
         '',
       ].join('\n'),
     );
@@ -79,15 +120,23 @@ describe('docker compose deploy', () => {
     ]) {
       delete env[key];
     }
+    const run = (files: string[], args: string[]) =>
+      sh(cli[0]!, [...cli.slice(1), '--project-name', project, ...files, ...args], {
+        cwd: dir,
+        env,
+      });
+    shipped = (...args) => run(['--file', 'docker-compose.yml'], args);
     compose = (...args) =>
-      sh(cli[0]!, [...cli.slice(1), '--project-name', project, ...args], { cwd: dir, env });
+      run(['--file', 'docker-compose.yml', '--file', 'test-override.yml'], args);
 
-    await compose('up', '--detach', '--no-build', 'redis', 'worker');
+    // The documented production start: every service at once.
+    await compose('up', '--detach', '--no-build');
   });
 
   afterAll(async () => {
     await queue?.close();
     await compose?.('down', '--volumes', '--remove-orphans').catch((err) => console.error(err));
+    await standIn.close().catch(() => undefined);
     await removeInstance(instance);
     for (const ref of [image, depsImage]) {
       await docker
@@ -95,78 +144,136 @@ describe('docker compose deploy', () => {
         .remove({ force: true })
         .catch(() => undefined);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Sends a slash command through the stand-in; resolves with the bot's final reply. */
+  async function slash(name: string, options: Record<string, string> = {}): Promise<string> {
+    const { id, token } = standIn.sendCommand({ name, options });
+    await standIn.until(() => standIn.acknowledgement(id), 3000, `the acknowledgement of /${name}`);
+    const reply = await standIn.until(
+      () => {
+        const m = standIn.original(token);
+        // A result is an embed; a failure or refusal is text starting with ❌, ⚠️ or ⛔.
+        return m && (m.embeds.length > 0 || /^(❌|⚠️|⛔)/u.test(m.content)) ? m : undefined;
+      },
+      120_000,
+      `the result of /${name}`,
+    );
+    return text(reply);
+  }
+
   it('validates the shipped compose file', async () => {
-    const config = await compose('config');
+    const config = await shipped('config');
 
     expect(config).toMatch(/worker:/);
+    expect(config).toMatch(/bot:/);
     expect(config).toMatch(/\/var\/run\/docker\.sock:\/var\/run\/docker\.sock/);
   });
 
-  it('starts the worker as user node with the socket group, and /healthz answers 200', async () => {
+  it('starts the worker as user node with the socket group; /healthz checks Redis and Docker', async () => {
     const worker = (await serviceContainer(project, 'worker'))!;
     workerUrl = `http://${await containerIp(worker)}:9464`;
 
-    const health = await until(
-      'worker /healthz answering 200',
-      async () => {
-        const res = await fetch(`${workerUrl}/healthz`);
-        return res.ok ? ((await res.json()) as { ok: boolean }) : undefined;
-      },
-      120_000,
-    );
+    const report = await until('worker /healthz answering 200', () => health(workerUrl), 120_000);
     const info = await docker.getContainer(worker).inspect();
 
-    expect(health.ok).toBe(true);
+    expect(report.ok).toBe(true);
+    expect(Object.keys(report.checks).sort()).toEqual(['docker', 'redis']);
+    expect(Object.values(report.checks).every((c) => c.ok)).toBe(true);
     expect(info.Config.User).toBe('node');
     expect(info.HostConfig.GroupAdd).toEqual([String(statSync('/var/run/docker.sock').gid)]);
   });
 
-  it("reports healthy through the image's own HEALTHCHECK", async () => {
-    const worker = (await serviceContainer(project, 'worker'))!;
+  it('starts the bot without the socket; it logs in to Discord and /healthz checks Redis and the gateway', async () => {
+    const bot = (await serviceContainer(project, 'bot'))!;
 
-    const status = await until(
-      'docker health status healthy',
-      async () => {
-        const s = (await docker.getContainer(worker).inspect()).State.Health?.Status;
-        if (s === 'unhealthy') throw new Error('container reported unhealthy');
-        return s === 'healthy' ? s : undefined;
-      },
-      90_000,
-      1000,
-    );
+    const report = await until('bot /healthz answering 200', () => health(botUrl), 120_000);
+    const info = await docker.getContainer(bot).inspect();
 
-    expect(status).toBe('healthy');
+    expect(report.ok).toBe(true);
+    expect(Object.keys(report.checks).sort()).toEqual(['gateway', 'redis']);
+    expect(Object.values(report.checks).every((c) => c.ok)).toBe(true);
+    expect(info.Config.User).toBe('node');
+    expect(info.Mounts.map((m) => m.Destination)).not.toContain('/var/run/docker.sock');
+    expect(standIn.requests.some((r) => r.path === '/gateway/bot')).toBe(true);
   });
 
-  it('counts a command the worker carried out in /metrics', async () => {
-    const redisIp = await containerIp((await serviceContainer(project, 'redis'))!);
-    queue = new CommandQueue(redisOptions(`redis://${redisIp}:6379`), `deckhand:${instance}`);
+  it.each(['worker', 'bot'])(
+    "reports the %s healthy through the image's own HEALTHCHECK",
+    async (name) => {
+      const id = (await serviceContainer(project, name))!;
 
-    const { result } = await queue.run(job({ kind: 'list' }, 'list'), { timeoutMs: 60_000 });
-    const text = await (await fetch(`${workerUrl}/metrics`)).text();
+      const status = await until(
+        `${name} docker health status healthy`,
+        async () => {
+          const s = (await docker.getContainer(id).inspect()).State.Health?.Status;
+          if (s === 'unhealthy') throw new Error('container reported unhealthy');
+          return s === 'healthy' ? s : undefined;
+        },
+        90_000,
+        1000,
+      );
 
-    expect(result).toBeDefined();
-    expect(sample(text, 'deckhand_commands_total{command="list",outcome="ok"}')).toBe(1);
-    expect(sample(text, 'deckhand_job_duration_seconds_count{command="list"}')).toBe(1);
-    expect(sample(text, 'deckhand_queue_jobs{state="active"}')).toBeDefined();
+      expect(status).toBe('healthy');
+    },
+  );
+
+  it('carries out /run and /list sent through Discord: the bot queues, the worker runs it', async () => {
+    const started = await slash('run', { args: `-itd -p 80 --name ${service} nginx:alpine` });
+    const port = Number(/127\.0\.0\.1:(\d+)->80/.exec(started)?.[1]);
+    const listed = await slash('list');
+    const replica = docker.getContainer(service);
+    const info = await replica.inspect();
+    const page = await until(
+      'the service answering through the proxy',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        return res.ok ? res.text() : undefined;
+      },
+      30_000,
+    );
+
+    expect(started).toContain(`Started ${service} from nginx:alpine`);
+    expect(port).toBeGreaterThan(0);
+    expect(listed).toContain(service);
+    expect(listed).toContain('1/1 running');
+    expect(info.State.Running).toBe(true);
+    expect(info.Config.Labels?.['deckhand.instance']).toBe(instance);
+    expect(page).toContain(`served by ${info.Config.Hostname}`);
+  });
+
+  it("shows the scenario's figures in the worker's /metrics", async () => {
+    const metrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    const figure = (series: string) => sample(metrics, series);
+
+    expect(figure('deckhand_commands_total{command="run",outcome="ok"}')).toBe(1);
+    expect(figure('deckhand_commands_total{command="list",outcome="ok"}')).toBe(1);
+    expect(figure('deckhand_job_duration_seconds_count{command="run"}')).toBe(1);
+    expect(figure('deckhand_job_duration_seconds_sum{command="run"}')).toBeGreaterThan(0);
+    expect(figure('deckhand_managed_containers{state="running"}')).toBe(1);
+    expect(figure('deckhand_proxy_reloads_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(figure('deckhand_queue_jobs{state="active"}')).toBe(0);
+    expect(figure('deckhand_queue_jobs{state="failed"}')).toBe(0);
   });
 
   it('stops on SIGTERM during a build with exit code 0, leaving no job active', async () => {
+    queue = new CommandQueue(
+      redisOptions(`redis://127.0.0.1:${redisPort}`),
+      `deckhand:${instance}`,
+    );
     const worker = (await serviceContainer(project, 'worker'))!;
     let building!: () => void;
     const started = new Promise<void>((r) => (building = r));
-    const id = await queue!.submit(
+    const id = await queue.submit(
       job({ kind: 'build', build: { variant: 'install', pkg: 'curl' } }, 'build install curl'),
     );
-    const outcome = queue!.wait(id, { timeoutMs: 170_000, onProgress: () => building() });
+    const outcome = queue.wait(id, { timeoutMs: 170_000, onProgress: () => building() });
 
     await started;
     await compose('stop', 'worker');
     const state = (await docker.getContainer(worker).inspect()).State;
-    const counts = await queue!.queue.getJobCounts('active', 'waiting', 'delayed', 'completed');
+    const counts = await queue.queue.getJobCounts('active', 'waiting', 'delayed', 'completed');
 
     expect(state.ExitCode).toBe(0);
     expect(counts.active).toBe(0);

@@ -141,6 +141,25 @@ export async function until<T>(
   );
 }
 
+/** What `/healthz` answers: overall, and each named check. */
+export interface HealthReport {
+  ok: boolean;
+  failing: string[];
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/** The `/healthz` report at a base URL when it answers 200, else undefined (for `until`). */
+export async function health(baseUrl: string): Promise<HealthReport | undefined> {
+  const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+  return res.ok ? ((await res.json()) as HealthReport) : undefined;
+}
+
+/** Reads one sample's value out of Prometheus text, or undefined when it is absent. */
+export function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** Removes every container, network and image this test instance's Deckhand made. */
 export async function removeInstance(instance: string): Promise<void> {
   const filters = { label: [`deckhand.instance=${instance}`] };
