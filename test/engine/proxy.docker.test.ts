@@ -241,6 +241,49 @@ describe('proxy traffic', () => {
   });
 });
 
+describe("proxy restarted or re-created behind Deckhand's back", () => {
+  let port: number;
+  const everyReplica = new Set(['replica1', 'replica2', 'replica3']);
+
+  beforeAll(async () => {
+    port = await proxy.freeHostPort([20000, 29999], new Set(), 'tcp');
+    await proxy.apply([service(port)]);
+    expect(await hostnamesVia(port, 9)).toEqual(everyReplica);
+  });
+
+  it('delivers the config again after a restart on a file someone else rewrote', async () => {
+    const name = config().proxyName;
+    await putFile(name, '/etc/nginx/deckhand', 'stream.conf', '# rewritten by someone else\n');
+    await docker.getContainer(name).restart({ t: 1 });
+    await expect(LineClient.connect(port)).rejects.toThrow(/ECONNREFUSED/);
+
+    expect(await proxy.apply([service(port)])).toEqual({ changed: true });
+    expect(await hostnamesVia(port, 9)).toEqual(everyReplica);
+    expect(await proxy.apply([service(port)])).toEqual({ changed: false });
+  });
+
+  it('notices a change another worker made to the same proxy, and puts its own back', async () => {
+    const otherWorker = new Proxy(docker, config(), log);
+    await proxy.apply([service(port)]);
+    expect(await otherWorker.apply([service(port, backends.slice(0, 1))])).toEqual({
+      changed: true,
+    });
+    expect(await hostnamesVia(port, 4)).toEqual(new Set(['replica1']));
+
+    expect(await proxy.apply([service(port)])).toEqual({ changed: true });
+    expect(await hostnamesVia(port, 9)).toEqual(everyReplica);
+  });
+
+  it('delivers the config again to a proxy removed and made anew', async () => {
+    await docker.getContainer(config().proxyName).remove({ force: true });
+    await proxy.ensure();
+    await expect(LineClient.connect(port)).rejects.toThrow(/ECONNREFUSED/);
+
+    expect(await proxy.apply([service(port)])).toEqual({ changed: true });
+    expect(await hostnamesVia(port, 9)).toEqual(everyReplica);
+  });
+});
+
 describe('proxy udp', () => {
   it('binds a /udp port on the host', async () => {
     const port = await proxy.freeHostPort([20000, 29999], new Set(), 'udp');

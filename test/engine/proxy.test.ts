@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { render, type ProxyService } from '../../src/engine/docker/proxy.js';
+import {
+  judgeReload,
+  render,
+  type ProxyService,
+  type ReloadVerdict,
+} from '../../src/engine/docker/proxy.js';
 
 const tcp = (hostPort: number, containerPort = 80, hostIp = '0.0.0.0') =>
   ({ hostIp, hostPort, containerPort, protocol: 'tcp' }) as const;
@@ -100,5 +105,86 @@ describe('proxy config rendering', () => {
     ]);
     expect(text).toContain('listen 0.0.0.0:20053;');
     expect(text).toContain('listen 0.0.0.0:20053 udp;');
+  });
+});
+
+// Lines as nginx 1.22 writes them to the proxy's stderr, one reload after SIGHUP.
+const line = (pid: number, text: string, level = 'notice') =>
+  `2026/12/03 17:51:41 [${level}] ${pid}#${pid}: ${text}`;
+const signalled = [
+  line(7, 'signal 1 (SIGHUP) received from 1, reconfiguring'),
+  line(7, 'reconfiguring'),
+  line(7, 'using the "epoll" event method'),
+];
+const spawned = [
+  line(7, 'start worker processes'),
+  line(7, 'start worker process 10'),
+  line(7, 'start worker process 11'),
+];
+const retired = (...pids: number[]) =>
+  pids.flatMap((pid) => [line(pid, 'gracefully shutting down'), line(pid, 'exiting')]);
+const bindRetry = line(7, 'bind() to 0.0.0.0:20005 failed (98: Address already in use)', 'emerg');
+
+describe('judging a reload from the nginx log', () => {
+  it.each<[string, string[], ReloadVerdict['state'], RegExp?]>([
+    ['nothing yet', [], 'pending', /did not take the reload signal/],
+    ['the signal taken, no workers yet', signalled, 'pending', /did not start workers/],
+    [
+      'new workers started, old ones still accepting',
+      [...signalled, ...spawned],
+      'pending',
+      /old nginx workers did not stop accepting/,
+    ],
+    [
+      'one of two old workers retired',
+      [...signalled, ...spawned, ...retired(8)],
+      'pending',
+      /old nginx workers/,
+    ],
+    [
+      'new workers started and every old one retired',
+      [...signalled, ...spawned, ...retired(8, 9)],
+      'live',
+    ],
+    [
+      'a config error from the master',
+      [...signalled, line(7, 'unknown directive "this" in /etc/nginx/deckhand/x.conf:1', 'emerg')],
+      'refused',
+      /nginx: unknown directive "this"/,
+    ],
+    ['a busy port nginx is still retrying', [...signalled, bindRetry, bindRetry], 'pending'],
+    [
+      'a busy port nginx gave up on, reported by the port',
+      [...signalled, bindRetry, bindRetry, line(7, 'still could not bind()', 'emerg')],
+      'refused',
+      /^nginx: bind\(\) to 0\.0\.0\.0:20005 failed \(98: Address already in use\)$/,
+    ],
+    [
+      'a busy port freed while nginx retried',
+      [...signalled, bindRetry, ...spawned, ...retired(8, 9)],
+      'live',
+    ],
+    [
+      'lines from before the signal, which belong to an earlier reload',
+      [...retired(4, 5), line(7, 'still could not bind()', 'emerg'), ...signalled, ...spawned],
+      'pending',
+    ],
+    [
+      'a new worker that a later signal retired, which is not an old one',
+      [...signalled, ...spawned, ...retired(10, 11)],
+      'pending',
+    ],
+  ])('with %s', (_, lines, state, detail) => {
+    const verdict = judgeReload(lines);
+    expect(verdict.state).toBe(state);
+    if (detail) {
+      const text =
+        verdict.state === 'refused'
+          ? verdict.error
+          : verdict.state === 'pending'
+            ? verdict.detail
+            : '';
+      expect(text).toMatch(detail);
+    }
   });
 });

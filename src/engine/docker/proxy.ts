@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -31,7 +33,12 @@ const INCLUDE_DIR = '/etc/nginx/deckhand';
 const STREAM_FILE = 'stream.conf';
 const HEADER = '# Written by Deckhand on every change; edits here are overwritten.\n';
 const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+// nginx retries a busy port for ~2.5 s before it gives up on a reload, so the bound sits above that.
 const RELOAD_VERIFY_MS = 6_000;
+const RELOAD_POLL_MS = 20;
+// Log lines are read from a little before the signal; lines already there are counted and skipped,
+// so a clock a little off between here and the engine cannot hide this reload's lines.
+const LOG_MARGIN_MS = 2_000;
 const MEMORY_BYTES = 128 * 1024 * 1024;
 
 // No http block at all, so the image's default site never binds port 80. Old workers keep serving
@@ -128,20 +135,81 @@ function renderPort(name: string, port: ProxyService['ports'][number], backends:
   ].join('\n');
 }
 
+/** What nginx's log says of one reload so far, read from the lines after the signal. */
+export type ReloadVerdict =
+  { state: 'live' } | { state: 'refused'; error: string } | { state: 'pending'; detail: string };
+
+const NGINX_LINE = /\[(\w+)\] (\d+)#\d+: (.*)$/;
+const NGINX_RUNNING = /\d+#\d+: (start worker process|reconfiguring$|\*\d+ )/;
+const BIND_RETRY = /^bind\(\) to .* failed \(98: /;
+
+/**
+ * Judges a reload from the nginx log lines written since the SIGHUP: live once new workers started
+ * and as many old ones said they stopped accepting; refused on the master's emergency.
+ */
+export function judgeReload(lines: string[]): ReloadVerdict {
+  let master: string | undefined;
+  let spawning = false;
+  const fresh = new Set<string>();
+  const retired = new Set<string>();
+  let bindError: string | undefined;
+  let alarm: string | undefined;
+
+  for (const line of lines) {
+    const [, level, pid, text] = NGINX_LINE.exec(line.trim()) ?? [];
+    if (level === undefined || pid === undefined || text === undefined) continue;
+
+    if (master === undefined) {
+      if (text === 'reconfiguring') master = pid;
+    } else if (pid === master) {
+      if (text === 'start worker processes') spawning = true;
+      const spawned = /^start worker process (\d+)$/.exec(text)?.[1];
+      if (spawned) fresh.add(spawned);
+      if (spawning) continue;
+
+      // A busy port is retried for a few seconds and may yet be freed; "still could not bind()"
+      // or any other emergency before new workers start means the master kept its old config.
+      if (level === 'emerg' && BIND_RETRY.test(text)) bindError ??= text;
+      else if (level === 'emerg') return { state: 'refused', error: `nginx: ${bindError ?? text}` };
+      else if (level === 'alert' || level === 'crit') alarm = `nginx: ${text}`;
+    } else if (text === 'gracefully shutting down' && !fresh.has(pid)) {
+      // A worker writes this line and closes its listening sockets in the same step, before it
+      // could accept again. Every generation runs worker_processes workers, so the old one is
+      // done taking connections once as many old workers as new ones have said it.
+      retired.add(pid);
+    }
+  }
+
+  if (spawning && fresh.size > 0 && retired.size >= fresh.size) return { state: 'live' };
+  if (master === undefined)
+    return { state: 'pending', detail: 'nginx did not take the reload signal' };
+  if (!spawning)
+    return { state: 'pending', detail: alarm ?? 'nginx did not start workers with the new config' };
+  return { state: 'pending', detail: 'the old nginx workers did not stop accepting connections' };
+}
+
 interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
 }
 
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
+async function tarOf(files: Record<string, string>, mtime?: string): Promise<Buffer> {
   const pack = tar.pack();
-  for (const [name, text] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, text);
+  for (const [name, text] of Object.entries(files))
+    pack.entry({ name, mode: 0o644, ...(mtime ? { pax: { mtime } } : {}) }, text);
   pack.finalize();
 
   const chunks: Buffer[] = [];
   for await (const chunk of pack) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Now, in seconds, with random nanoseconds: a PAX mtime no other write will share. */
+function uniqueMtime(): string {
+  const ms = Date.now();
+  const nanos = String(randomInt(1_000_000)).padStart(6, '0');
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}${nanos}`;
 }
 
 async function firstFileOf(archive: NodeJS.ReadableStream): Promise<string> {
@@ -171,9 +239,21 @@ function portsInUse(procNet: string, protocol: 'tcp' | 'udp'): Set<number> {
   return used;
 }
 
+// What the stream file holds and whether nginx runs it, for one run of the proxy container (its id
+// and start time), so an apply need not read the file back. `stamp` is the file's mtime and size:
+// each write sets a unique mtime, so a write by anyone else (another worker) shows at a glance.
+interface KnownConfig {
+  run: string;
+  stamp?: string;
+  file?: string;
+  /** True only when nginx is known to run exactly `file`. */
+  live: boolean;
+}
+
 /** The instance's nginx proxy container: it binds published ports on the host and spreads traffic. */
 export class Proxy {
   private queue: Promise<unknown> = Promise.resolve();
+  private known?: KnownConfig;
   private readonly log: Logger;
 
   constructor(
@@ -212,6 +292,7 @@ export class Proxy {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.container().remove({ force: true });
+        this.known = undefined;
         this.log.info('proxy removed');
         return;
       } catch (err) {
@@ -269,29 +350,129 @@ export class Proxy {
 
   private async applyNow(services: ProxyService[]): Promise<{ changed: boolean }> {
     const next = render(services);
-    const previous = await this.liveConfig();
+    const known = await this.knownConfig();
     const ports = services.flatMap((s) => s.ports.map((p) => `${p.hostPort}/${p.protocol}`));
 
-    if (next === previous) {
+    if (known.live && next === known.file) {
       this.log.debug({ ports, changed: false }, 'proxy config unchanged, skipping reload');
       return { changed: false };
     }
+    const previous = known.file ?? '';
+    const wasLive = known.live;
     const started = Date.now();
-    await this.writeStream(next);
+    known.live = false;
+    await this.writeKnown(known, next);
 
     try {
       await this.testConfig();
       await this.reload();
     } catch (err) {
-      await this.writeStream(previous);
+      await this.restore(known, previous);
+      // Refused by nginx means it still runs what it ran; anything else leaves that unknown, so
+      // the next apply reloads even if the text matches.
+      const refused = err instanceof ProxyUpdateError && err.stage !== 'verify';
+      known.live = refused && wasLive && known.file === previous;
       this.log.warn(
         { ports, changed: false, err },
         'proxy update refused, previous config restored',
       );
       throw err;
     }
+    known.live = true;
     this.log.info({ ports, changed: true, reloadMs: Date.now() - started }, 'proxy reloaded');
     return { changed: true };
+  }
+
+  private async knownConfig(): Promise<KnownConfig> {
+    const info = await this.inspect();
+    if (!info) {
+      throw new EngineError('the proxy container is gone', {
+        action: 'proxy.apply',
+        container: this.config.proxyName,
+        statusCode: 404,
+      });
+    }
+
+    if (!info.State.Running) {
+      throw new EngineError('the proxy container is not running', {
+        action: 'proxy.apply',
+        container: this.config.proxyName,
+        statusCode: 409,
+      });
+    }
+
+    // A fresh nginx loaded the file from disk when it started, so what the file says is live.
+    const run = `${info.Id}@${info.State.StartedAt}`;
+    if (this.known?.run !== run) {
+      await this.untilNginxUp(info.State);
+      this.known = { run, live: true };
+    }
+
+    const known = this.known;
+    const stamp = await this.fileStamp();
+    if (known.file === undefined || stamp !== known.stamp) {
+      // Written by someone else since (or by us, unfinished): nginx may or may not run it.
+      if (known.stamp !== undefined || known.file !== undefined) known.live = false;
+      known.file = await this.liveConfig();
+      known.stamp = stamp;
+    }
+    return known;
+  }
+
+  // A SIGHUP that reaches nginx before it has set up its signal handlers ends it, and the proxy with
+  // it, so after each start of the container wait for a line only the running master or a worker
+  // writes. nginx may log before the engine records StartedAt, so this run's lines are told from
+  // the last run's by when that one finished; the last lines are enough to show it is running.
+  private async untilNginxUp(state: Dockerode.ContainerInspectInfo['State']): Promise<void> {
+    const since = Math.max(0, Date.parse(state.FinishedAt) / 1000 || 0);
+    const deadline = Date.now() + RELOAD_VERIFY_MS;
+
+    while (!(await this.logLines(since, 200)).some((line) => NGINX_RUNNING.test(line))) {
+      if (Date.now() >= deadline) {
+        throw new EngineError('nginx in the proxy did not start its workers', {
+          action: 'proxy.apply',
+          container: this.config.proxyName,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_POLL_MS));
+    }
+  }
+
+  private async writeKnown(known: KnownConfig, text: string): Promise<void> {
+    known.file = undefined;
+    known.stamp = undefined;
+    await this.writeStream(text);
+    known.stamp = await this.fileStamp();
+    known.file = text;
+  }
+
+  private async restore(known: KnownConfig, previous: string): Promise<void> {
+    try {
+      await this.writeKnown(known, previous);
+    } catch (err) {
+      this.log.error({ err }, 'could not put the previous proxy config back');
+    }
+  }
+
+  // A stat of the file through the archive API: about a millisecond, where reading it takes ~50.
+  private async fileStamp(): Promise<string> {
+    try {
+      const res = (await this.container().infoArchive({
+        path: `${INCLUDE_DIR}/${STREAM_FILE}`,
+      })) as IncomingMessage;
+      // The answer comes as a stream; left unread, it would hold its socket open.
+      res.resume();
+      const header = res.headers['x-docker-container-path-stat'];
+      if (typeof header !== 'string') return 'no stat';
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as {
+        mtime?: string;
+        size?: number;
+      };
+      return `${stat.mtime} ${stat.size}`;
+    } catch (err) {
+      if (dockerStatus(err) === 404) return 'missing';
+      throw this.engineError('proxy.stat', err);
+    }
   }
 
   private async testConfig(): Promise<void> {
@@ -299,65 +480,48 @@ export class Proxy {
     if (result.exitCode !== 0) throw new ProxyUpdateError('test', errorLine(result.stderr));
   }
 
-  // `nginx -s reload` only signals the master and exits 0 even when the master then fails to bind a
-  // port and keeps its old workers, so success is judged by the worker generation changing.
+  // `nginx -s reload` would send the same SIGHUP through a slower exec and exit 0 whatever the
+  // master then makes of it, so the signal goes through the API (docker-init passes it on to nginx)
+  // and the master's own log says whether the new config took.
   private async reload(): Promise<void> {
-    const before = await this.workers();
-    const since = Date.now() / 1000;
+    const since = (Date.now() - LOG_MARGIN_MS) / 1000;
+    const earlier = (await this.logLines(since)).length;
 
-    const result = await this.exec(['nginx', '-s', 'reload']);
-    if (result.exitCode !== 0) throw new ProxyUpdateError('reload', errorLine(result.stderr));
+    try {
+      await this.container().kill({ signal: 'HUP' });
+    } catch (err) {
+      throw this.engineError('proxy.reload', err);
+    }
 
     const deadline = Date.now() + RELOAD_VERIFY_MS;
-    for (let round = 1; Date.now() < deadline; round++) {
-      // Done only when old workers have stopped accepting, so the next connection meets new config.
-      const now = await this.workers();
-      if (now.some((pid) => !before.includes(pid)) && !now.some((pid) => before.includes(pid)))
-        return;
-
-      // The master reports a failed reload in its log; looking now and then ends the wait early.
-      const failure = round % 5 === 0 ? await this.masterError(since) : undefined;
-      if (failure) throw new ProxyUpdateError('verify', failure);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    for (;;) {
+      const verdict = judgeReload((await this.logLines(since)).slice(earlier));
+      if (verdict.state === 'live') return;
+      if (verdict.state === 'refused') throw new ProxyUpdateError('reload', verdict.error);
+      if (Date.now() >= deadline) throw new ProxyUpdateError('verify', verdict.detail);
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_POLL_MS));
     }
-    const failure = await this.masterError(since);
-    throw new ProxyUpdateError(
-      'verify',
-      failure ?? 'nginx kept its old workers, the new config is not live',
-    );
   }
 
-  private async workers(): Promise<number[]> {
-    const result = await this.exec(['ps', '-eo', 'pid=,args=']);
-    if (result.exitCode !== 0) throw new Error(`ps in the proxy failed: ${result.stderr.trim()}`);
-    return result.stdout
-      .split('\n')
-      .filter((line) => /nginx: worker process\s*$/.test(line))
-      .map((line) => Number.parseInt(line, 10));
-  }
-
-  // A busy port makes the master retry bind() for a few seconds before it gives up with "still could
-  // not bind()"; until then the reload may yet succeed, so only a final emergency counts.
-  private async masterError(sinceSeconds: number): Promise<string | undefined> {
+  // The same `since` always yields the same lines first, so counting them marks where new ones start.
+  private async logLines(sinceSeconds: number, tail?: number): Promise<string[]> {
     try {
-      const raw = await this.container().logs({ stdout: true, stderr: true, since: sinceSeconds });
+      const raw = await this.container().logs({
+        stdout: false,
+        stderr: true,
+        since: sinceSeconds,
+        ...(tail === undefined ? {} : { tail }),
+      });
       const { stderr } = await this.demux(Readable.from([raw as unknown as Buffer]));
-      const lines = stderr
-        .split('\n')
-        .filter((l) => /\[(emerg|alert|crit)\]/.test(l))
-        .map((l) => l.replace(/^.*?\[(emerg|alert|crit)\]\s*\d+#\d+:\s*/, 'nginx: '));
-      const retrying = (l: string) => /bind\(\) to .* failed \(98:/.test(l);
-      if (!lines.some((l) => !retrying(l))) return undefined;
-      return lines.find(retrying) ?? lines[0];
+      return stderr.split('\n').slice(0, -1);
     } catch (err) {
-      this.log.warn({ err }, 'could not read the proxy log');
-      return undefined;
+      throw this.engineError('proxy.logs', err);
     }
   }
 
   private async writeStream(text: string): Promise<void> {
     try {
-      await this.container().putArchive(await tarOf({ [STREAM_FILE]: text }), {
+      await this.container().putArchive(await tarOf({ [STREAM_FILE]: text }, uniqueMtime()), {
         path: INCLUDE_DIR,
       });
     } catch (err) {
@@ -390,6 +554,8 @@ export class Proxy {
           RestartPolicy: { Name: 'no' },
           Memory: MEMORY_BYTES,
           PidsLimit: 256,
+          // Reloads are judged from this log, so it must be readable whatever the engine's default.
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         },
       });
     } catch (err) {
