@@ -8,7 +8,19 @@ import type { Logger } from 'pino';
 /** A redis-server this process started for itself, and how to stop it. */
 export interface PrivateRedis {
   url: string;
+  port: number;
+  /** Stops it with SIGTERM and removes its directory. */
   stop(): Promise<void>;
+  /** Kills it with SIGKILL, as a crash would, and removes its directory. */
+  kill(): Promise<void>;
+}
+
+/** Where and how to start a private redis-server. */
+export interface PrivateRedisOptions {
+  /** A fixed port, to start a server again where clients expect it; a free one otherwise. */
+  port?: number;
+  /** More redis-server arguments, such as `--enable-debug-command local` for tests. */
+  extraArgs?: string[];
 }
 
 /** Resolves true when something accepts TCP connections on host:port within the timeout. */
@@ -42,25 +54,20 @@ export class RedisMissingError extends Error {
   override readonly name = 'RedisMissingError';
 }
 
-/** Starts redis-server from PATH on a free loopback port, without persistence, for this run only. */
-export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
-  const port = await freePort();
+/** Starts redis-server from PATH on a loopback port, without persistence, for this run only. */
+export async function startPrivateRedis(
+  log?: Logger,
+  options: PrivateRedisOptions = {},
+): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), 'deckhand-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const child: ChildProcess = spawn(
     'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
+    [...args, '--dir', dir, ...(options.extraArgs ?? [])],
+    {
+      stdio: 'ignore',
+    },
   );
   const spawned = await new Promise<boolean>((resolve) => {
     child.once('error', () => resolve(false));
@@ -75,18 +82,21 @@ export async function startPrivateRedis(log?: Logger): Promise<PrivateRedis> {
   }
   for (let i = 0; i < 100 && !(await portAnswers(port)); i++)
     await new Promise((r) => setTimeout(r, 50));
-  const url = `redis://127.0.0.1:${port}`;
   log?.info({ redisPort: port }, 'started a private redis-server for this run (no persistence)');
+
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
   return {
-    url,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, watchUnhandled, type Harness } from './harness.js';
-import { startOwnRedis, type OwnRedis } from './redis-server.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 
 // This file runs its own redis-server: it slows it down and stops it, which other files must not feel.
 let redis: OwnRedis;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECOVERY_SCHEDULER } from '../../src/recovery/schedule.js';
 import { eventually } from '../support/engine.js';
 import { startDeckhand, startedAt, type RecoveringDeckhand } from './deckhand.js';
-import { startOwnRedis, type OwnRedis } from './redis-server.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 
 const svc = `red${Math.random().toString(36).slice(2, 7)}`;
 const INTERVAL_MS = 1000;
@@ -16,11 +16,11 @@ describe('Redis restarted empty while Deckhand runs', () => {
     d = await startDeckhand({ redisUrl: redis.url, env: { RECOVERY_INTERVAL_MS: String(INTERVAL_MS), RECOVERY_SETTLE_MS: '500' } });
     await d.ok(`run -itd --name ${svc} busybox:latest sleep 1000000`);
     await redis.shutdownNoSave();
-    await redis.start();
+    await redis.restart();
   });
   afterAll(async () => {
     await d?.close();
-    await redis?.stop();
+    await redis?.dispose();
   });
 
   it('answers list again within 30 s, from the containers\' labels, without a restart', async () => {
