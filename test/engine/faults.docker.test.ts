@@ -6,9 +6,10 @@ import {
   publishedPort,
   startTestEngine,
   type TestEngine,
+  createSubnetNetwork,
+  hostOf,
+  startSquatter,
 } from '../support/engine.js';
-
-const hostOf = (body: string) => /served by ([^<\s]+)/.exec(body)?.[1];
 
 /** Runs a command in a container and returns its exit code and output. */
 async function dockerExec(
@@ -35,19 +36,7 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
   beforeAll(async () => {
     engine = await startTestEngine();
     // The test makes Deckhand's network itself, with a subnet, so it can hand a freed address to a squatter.
-    for (let attempt = 0; ; attempt++) {
-      const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
-      try {
-        await engine.docker.createNetwork({
-          Name: engine.config.network,
-          Labels: { ...label(), 'deckhand.role': 'network' },
-          IPAM: { Config: [{ Subnet: subnet }] },
-        });
-        break;
-      } catch (err) {
-        if (attempt > 5) throw err;
-      }
-    }
+    await createSubnetNetwork(engine.docker, engine.config);
     await engine.ok('run -itd -p 80 --name svc nginx:alpine');
   });
   afterAll(async () => {
@@ -103,15 +92,7 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     await engine.docker.getContainer('svc').kill();
 
     // A throwaway container takes the freed address on the same network.
-    const squatter = await engine.docker.createContainer({
-      Image: 'nginx:alpine',
-      Labels: { ...label(), 'deckhand.role': 'test-squatter' },
-      HostConfig: { NetworkMode: engine.config.network },
-      NetworkingConfig: {
-        EndpointsConfig: { [engine.config.network]: { IPAMConfig: { IPv4Address: oldIp } } },
-      },
-    });
-    await squatter.start();
+    const squatter = await startSquatter(engine.docker, engine.config, oldIp);
     onTestFinished(() => squatter.remove({ force: true }));
     const squatterHost = (await squatter.inspect()).Config.Hostname;
     expect(

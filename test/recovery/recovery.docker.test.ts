@@ -1,29 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ServiceLocks } from '../../src/engine/docker/lock.js';
-import { eventually, httpGet } from '../support/engine.js';
+import {
+  createSubnetNetwork,
+  eventually,
+  hostOf,
+  httpGet,
+  startSquatter,
+} from '../support/engine.js';
 import { startDeckhand, startedAt, type RecoveringDeckhand } from './deckhand.js';
 
 const tag = Math.random().toString(36).slice(2, 7);
 const web = `web${tag}`;
 const idle = `idle${tag}`;
-
-const hostOf = (body: string) => /served by ([^<\s]+)/.exec(body)?.[1];
-
-async function createNetworkWithSubnet(d: RecoveringDeckhand): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
-    try {
-      await d.docker.createNetwork({
-        Name: d.config.network,
-        Labels: { 'deckhand.instance': d.config.DECKHAND_INSTANCE, 'deckhand.role': 'network' },
-        IPAM: { Config: [{ Subnet: subnet }] },
-      });
-      return;
-    } catch (err) {
-      if (attempt > 5) throw err;
-    }
-  }
-}
 
 /** Scheduled recovery passes that finished after `since`. */
 async function passesSince(d: RecoveringDeckhand, since: number): Promise<number> {
@@ -33,7 +21,8 @@ async function passesSince(d: RecoveringDeckhand, since: number): Promise<number
 
 describe('recovery of crashed replicas', () => {
   let d: RecoveringDeckhand;
-  const alertsFor = async (container: string) => (await d.alerts()).filter((a) => a.container === container);
+  const alertsFor = async (container: string) =>
+    (await d.alerts()).filter((a) => a.container === container);
 
   beforeAll(async () => {
     d = await startDeckhand({
@@ -41,7 +30,7 @@ describe('recovery of crashed replicas', () => {
       env: { RECOVERY_INTERVAL_MS: '1000', RECOVERY_SETTLE_MS: '1000', CRASHLOOP_RESET_MS: '2500' },
     });
     // Deckhand's network made with a subnet, so the test can hand a freed address to a stranger.
-    await createNetworkWithSubnet(d);
+    await createSubnetNetwork(d.docker, d.config);
     await d.ok(`run -itd -p 80 --name ${web} nginx:alpine`);
     await d.ok(`scale up 1 ${web}`);
   });
@@ -53,18 +42,30 @@ describe('recovery of crashed replicas', () => {
     const before = await startedAt(d.docker, `${web}-r2`);
     await d.docker.getContainer(`${web}-r2`).kill();
 
-    const after = await eventually(async () => {
-      const s = await startedAt(d.docker, `${web}-r2`);
-      return s && s !== before ? s : undefined;
-    }, 10_000, 50);
+    const after = await eventually(
+      async () => {
+        const s = await startedAt(d.docker, `${web}-r2`);
+        return s && s !== before ? s : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(after).not.toBe(before);
 
     const [alert] = await eventually(async () => {
       const a = await alertsFor(`${web}-r2`);
       return a.length > 0 ? a : undefined;
     });
-    expect(alert).toMatchObject({ kind: 'recovered', service: web, container: `${web}-r2`, exitCode: 137, oom: false });
-    expect(alert!.message).toMatch(new RegExp(`${web}-r2 died \\(exit code 137\\) and was restarted`));
+    expect(alert).toMatchObject({
+      kind: 'recovered',
+      service: web,
+      container: `${web}-r2`,
+      exitCode: 137,
+      oom: false,
+    });
+    expect(alert!.message).toMatch(
+      new RegExp(`${web}-r2 died \\(exit code 137\\) and was restarted`),
+    );
     expect(alert!.downMs).toBeLessThan(5000);
 
     // Every other path looks again: the manual command, a scheduled pass, the hooks around `list`.
@@ -76,14 +77,22 @@ describe('recovery of crashed replicas', () => {
 
   it('handles a second kill after a stretch of clean running as a new incident, with its own alert', async () => {
     const started = Date.parse((await startedAt(d.docker, `${web}-r2`))!);
-    await eventually(async () => (Date.now() - started > d.config.CRASHLOOP_RESET_MS + 200 ? true : undefined), 10_000, 100);
+    await eventually(
+      async () => (Date.now() - started > d.config.CRASHLOOP_RESET_MS + 200 ? true : undefined),
+      10_000,
+      100,
+    );
 
     const before = await startedAt(d.docker, `${web}-r2`);
     await d.docker.getContainer(`${web}-r2`).kill();
-    await eventually(async () => {
-      const s = await startedAt(d.docker, `${web}-r2`);
-      return s && s !== before ? s : undefined;
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        const s = await startedAt(d.docker, `${web}-r2`);
+        return s && s !== before ? s : undefined;
+      },
+      10_000,
+      50,
+    );
     const alerts = await eventually(async () => {
       const a = await alertsFor(`${web}-r2`);
       return a.length === 2 ? a : undefined;
@@ -100,34 +109,35 @@ describe('recovery of crashed replicas', () => {
   it('gives a recovered replica traffic at its new address, never the old one', async () => {
     const port = (await d.backend.store.get(web))!.spec.ports[0]!.hostPort!;
     const network = d.config.network;
-    const oldIp = (await d.docker.getContainer(web).inspect()).NetworkSettings.Networks[network]!.IPAddress;
+    const oldIp = (await d.docker.getContainer(web).inspect()).NetworkSettings.Networks[network]!
+      .IPAddress;
 
     // A command holds the service while the replica dies and a stranger takes its address.
     const squatter = await new ServiceLocks(d.redis, d.prefix).with([web], async () => {
       await d.docker.getContainer(web).kill();
-      await eventually(async () => ((await d.docker.getContainer(web).inspect()).State.Running ? undefined : true));
-      const c = await d.docker.createContainer({
-        Image: 'nginx:alpine',
-        Labels: { 'deckhand.instance': d.config.DECKHAND_INSTANCE, 'deckhand.role': 'test-squatter' },
-        HostConfig: { NetworkMode: network },
-        NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: oldIp } } } },
-      });
-      await c.start();
+      await eventually(async () =>
+        (await d.docker.getContainer(web).inspect()).State.Running ? undefined : true,
+      );
+      const c = await startSquatter(d.docker, d.config, oldIp);
       return c;
     });
     onTestFinished(() => squatter.remove({ force: true }));
     const squatterHost = (await squatter.inspect()).Config.Hostname;
 
     await eventually(() => startedAt(d.docker, web), 15_000, 100);
-    const newIp = (await d.docker.getContainer(web).inspect()).NetworkSettings.Networks[network]!.IPAddress;
+    const newIp = (await d.docker.getContainer(web).inspect()).NetworkSettings.Networks[network]!
+      .IPAddress;
     expect(newIp).not.toBe(oldIp);
 
     // Recovery is through once the recovered replica answers through the proxy.
     const webHost = (await d.docker.getContainer(web).inspect()).Config.Hostname;
-    await eventually(async () => (hostOf((await httpGet(port)).body) === webHost ? true : undefined));
+    await eventually(async () =>
+      hostOf((await httpGet(port)).body) === webHost ? true : undefined,
+    );
     expect(await d.backend.proxy.liveConfig()).not.toContain(`server ${oldIp}:80;`);
     const replicaHosts = new Set<string>();
-    for (const name of [web, `${web}-r2`]) replicaHosts.add((await d.docker.getContainer(name).inspect()).Config.Hostname);
+    for (const name of [web, `${web}-r2`])
+      replicaHosts.add((await d.docker.getContainer(name).inspect()).Config.Hostname);
     const seen = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const { status, body } = await httpGet(port);
@@ -150,15 +160,23 @@ describe('recovery of crashed replicas', () => {
       while (!back) await httpGet(port).catch(() => undefined);
     })();
     await d.docker.getContainer(r2).kill();
-    await eventually(async () => {
-      const s = await startedAt(d.docker, r2);
-      return s && s !== before ? s : undefined;
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        const s = await startedAt(d.docker, r2);
+        return s && s !== before ? s : undefined;
+      },
+      10_000,
+      50,
+    );
     back = true;
     await traffic;
 
     // Within the recovery cycle plus a little, well inside nginx's 10 s fail_timeout.
-    await eventually(async () => (hostOf((await httpGet(port)).body) === host ? true : undefined), 5000, 20);
+    await eventually(
+      async () => (hostOf((await httpGet(port)).body) === host ? true : undefined),
+      5000,
+      20,
+    );
   });
 
   it('leaves a replica the user stopped alone across several intervals, without an alert', async () => {
@@ -167,9 +185,17 @@ describe('recovery of crashed replicas', () => {
     const alertsBefore = (await d.alerts()).length;
 
     // The console's parser refuses replica names for now; the engine's stop of one replica is what counts here.
-    await d.backend.stop(`${idle}-r2`, { jobId: 'test-stop-one-replica', log: d.log, progress: () => undefined });
+    await d.backend.stop(`${idle}-r2`, {
+      jobId: 'test-stop-one-replica',
+      log: d.log,
+      progress: () => undefined,
+    });
     const since = Date.now();
-    await eventually(async () => ((await passesSince(d, since)) >= 3 ? true : undefined), 20_000, 200);
+    await eventually(
+      async () => ((await passesSince(d, since)) >= 3 ? true : undefined),
+      20_000,
+      200,
+    );
     await d.ok('recovery');
     expect(await startedAt(d.docker, `${idle}-r2`)).toBeUndefined();
     expect(await startedAt(d.docker, idle)).toBeDefined();
@@ -180,7 +206,11 @@ describe('recovery of crashed replicas', () => {
     const alertsBefore = (await d.alerts()).length;
     await d.ok(`stop ${idle}`);
     const since = Date.now();
-    await eventually(async () => ((await passesSince(d, since)) >= 3 ? true : undefined), 20_000, 200);
+    await eventually(
+      async () => ((await passesSince(d, since)) >= 3 ? true : undefined),
+      20_000,
+      200,
+    );
     await d.ok('list');
     expect(await startedAt(d.docker, idle)).toBeUndefined();
     expect(await startedAt(d.docker, `${idle}-r2`)).toBeUndefined();
@@ -192,9 +222,13 @@ describe('recovery of crashed replicas', () => {
     const before = await startedAt(d.docker, `${idle}-r2`);
     expect(before).toBeDefined();
     await d.docker.getContainer(`${idle}-r2`).kill();
-    await eventually(async () => {
-      const s = await startedAt(d.docker, `${idle}-r2`);
-      return s && s !== before ? s : undefined;
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        const s = await startedAt(d.docker, `${idle}-r2`);
+        return s && s !== before ? s : undefined;
+      },
+      10_000,
+      50,
+    );
   });
 });

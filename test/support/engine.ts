@@ -183,3 +183,44 @@ export async function publishedPort(engine: TestEngine, service: string): Promis
   if (!port) throw new Error(`${service} publishes no port`);
   return port;
 }
+
+/** The replica hostname an nginx stand-in page names. */
+export const hostOf = (body: string) => /served by ([^<\s]+)/.exec(body)?.[1];
+
+/**
+ * Makes Deckhand's network before Deckhand does, with a subnet of its own, so a test can hand a
+ * freed address to another container (Docker allows fixed addresses only on such networks).
+ */
+export async function createSubnetNetwork(docker: Dockerode, config: Config): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
+    try {
+      await docker.createNetwork({
+        Name: config.network,
+        Labels: { 'deckhand.instance': config.DECKHAND_INSTANCE, 'deckhand.role': 'network' },
+        IPAM: { Config: [{ Subnet: subnet }] },
+      });
+      return;
+    } catch (err) {
+      if (attempt > 5) throw err;
+    }
+  }
+}
+
+/** Starts a stranger on Deckhand's network at `ip`, labelled so the test's cleanup removes it. */
+export async function startSquatter(
+  docker: Dockerode,
+  config: Config,
+  ip: string,
+): Promise<Dockerode.Container> {
+  const squatter = await docker.createContainer({
+    Image: 'nginx:alpine',
+    Labels: { 'deckhand.instance': config.DECKHAND_INSTANCE, 'deckhand.role': 'test-squatter' },
+    HostConfig: { NetworkMode: config.network },
+    NetworkingConfig: {
+      EndpointsConfig: { [config.network]: { IPAMConfig: { IPv4Address: ip } } },
+    },
+  });
+  await squatter.start();
+  return squatter;
+}
