@@ -77,6 +77,17 @@ async function closeWorker(
   await rt.close();
 }
 
+/** Logs the bot in; loaded only when a token is configured. */
+async function startDiscord(rt: Runtime) {
+  const { startBot } = await import('./discord/bot.js');
+  return startBot({
+    config: rt.config,
+    queue: rt.queue,
+    redis: rt.redis,
+    log: rt.log.child({ component: 'bot' }),
+  });
+}
+
 const program = new Program('deckhand')
   .description('Run Docker from a Discord channel, or from this console.')
   .enablePositionalOptions()
@@ -92,13 +103,7 @@ program
     const rt = await openRuntime(config, log, true);
     const worker = await startWorkerProcess(rt);
     if (config.DISCORD_TOKEN) {
-      const { startBot } = await import('./discord/bot.js');
-      const bot = await startBot({
-        config,
-        queue: rt.queue,
-        redis: rt.redis,
-        log: log.child({ component: 'bot' }),
-      });
+      const bot = await startDiscord(rt);
       const ops = await startOps(rt, { ...workerChecks(rt), gateway: gatewayCheck(bot.client) });
       onShutdown(log, config.SHUTDOWN_GRACE_MS, async () => {
         await bot.stop();
@@ -169,13 +174,7 @@ program
     const { config, log } = setup();
     if (!config.DISCORD_TOKEN) throw new ConfigError('DISCORD_TOKEN: required to run the bot');
     const rt = await openRuntime(config, log, false);
-    const { startBot } = await import('./discord/bot.js');
-    const bot = await startBot({
-      config,
-      queue: rt.queue,
-      redis: rt.redis,
-      log: log.child({ component: 'bot' }),
-    });
+    const bot = await startDiscord(rt);
     const ops = await startOps(rt, {
       redis: workerChecks(rt).redis!,
       gateway: gatewayCheck(bot.client),

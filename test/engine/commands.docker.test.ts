@@ -3,6 +3,7 @@ import {
   eventually,
   httpGet,
   publishedPort,
+  servedBy,
   startTestEngine,
   tcpExchange,
   type TestEngine,
@@ -20,16 +21,6 @@ describe('the console commands against the real engine', () => {
   afterAll(async () => {
     await engine?.close();
   });
-
-  const servedBy = async (port: number, requests: number) => {
-    const hosts = new Set<string>();
-    for (let i = 0; i < requests; i++) {
-      const { status, body } = await httpGet(port);
-      expect(status).toBe(200);
-      hosts.add(/served by ([^<\s]+)/.exec(body)?.[1] ?? body);
-    }
-    return hosts;
-  };
 
   it('builds a netcat image, streaming the steps, and names it', async () => {
     const out = await engine.exec('build netcat 80');

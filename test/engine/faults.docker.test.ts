@@ -9,6 +9,8 @@ import {
   createSubnetNetwork,
   hostOf,
   startSquatter,
+  servedBy,
+  hostnames,
 } from '../support/engine.js';
 
 /** Runs a command in a container and returns its exit code and output. */
@@ -100,15 +102,8 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
     ).toBe(oldIp);
 
     await engine.ok('recovery');
-    const replicaHosts = new Set<string>();
-    for (const name of ['svc', 'svc-r2'])
-      replicaHosts.add((await engine.docker.getContainer(name).inspect()).Config.Hostname);
-    const seen = new Set<string>();
-    for (let i = 0; i < 30; i++) {
-      const { status, body } = await httpGet(port);
-      expect(status).toBe(200);
-      seen.add(hostOf(body) ?? body);
-    }
+    const replicaHosts = await hostnames(engine.docker, ['svc', 'svc-r2']);
+    const seen = await servedBy(port, 30);
     expect(seen.has(squatterHost)).toBe(false);
     expect(seen).toEqual(replicaHosts);
   });

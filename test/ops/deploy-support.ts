@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
+import { removeInstance as removeLabelled } from '../support/engine.js';
 
 const run = promisify(execFile);
 const docker = new Dockerode();
@@ -161,24 +162,4 @@ export function sample(text: string, series: string): number | undefined {
 }
 
 /** Removes every container, network and image this test instance's Deckhand made. */
-export async function removeInstance(instance: string): Promise<void> {
-  const filters = { label: [`deckhand.instance=${instance}`] };
-  for (const c of await docker.listContainers({ all: true, filters })) {
-    await docker
-      .getContainer(c.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
-  for (const n of await docker.listNetworks({ filters })) {
-    await docker
-      .getNetwork(n.Id)
-      .remove()
-      .catch(() => undefined);
-  }
-  for (const i of await docker.listImages({ filters })) {
-    await docker
-      .getImage(i.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
-}
+export const removeInstance = (instance: string) => removeLabelled(docker, instance);

@@ -4,7 +4,9 @@ import {
   createSubnetNetwork,
   eventually,
   hostOf,
+  hostnames,
   httpGet,
+  servedBy,
   startSquatter,
 } from '../support/engine.js';
 import { startDeckhand, startedAt, type RecoveringDeckhand } from './deckhand.js';
@@ -135,15 +137,8 @@ describe('recovery of crashed replicas', () => {
       hostOf((await httpGet(port)).body) === webHost ? true : undefined,
     );
     expect(await d.backend.proxy.liveConfig()).not.toContain(`server ${oldIp}:80;`);
-    const replicaHosts = new Set<string>();
-    for (const name of [web, `${web}-r2`])
-      replicaHosts.add((await d.docker.getContainer(name).inspect()).Config.Hostname);
-    const seen = new Set<string>();
-    for (let i = 0; i < 30; i++) {
-      const { status, body } = await httpGet(port);
-      expect(status).toBe(200);
-      seen.add(hostOf(body) ?? body);
-    }
+    const replicaHosts = await hostnames(d.docker, [web, `${web}-r2`]);
+    const seen = await servedBy(port, 30);
     expect(seen.has(squatterHost)).toBe(false);
     expect(seen).toEqual(replicaHosts);
   });

@@ -224,3 +224,23 @@ export async function startSquatter(
   await squatter.start();
   return squatter;
 }
+
+/** Sends `requests` GETs through the proxy, each on a fresh connection; every one must be 200. */
+export async function servedBy(port: number, requests: number): Promise<Set<string>> {
+  const hosts = new Set<string>();
+  for (let i = 0; i < requests; i++) {
+    const { status, body } = await httpGet(port);
+    if (status !== 200)
+      throw new Error(`request ${i + 1} through 127.0.0.1:${port} answered ${status}`);
+    hosts.add(hostOf(body) ?? body);
+  }
+  return hosts;
+}
+
+/** The hostnames of the named containers, as an nginx stand-in reports them. */
+export async function hostnames(docker: Dockerode, names: string[]): Promise<Set<string>> {
+  const hosts = await Promise.all(
+    names.map(async (n) => (await docker.getContainer(n).inspect()).Config.Hostname),
+  );
+  return new Set(hosts);
+}
