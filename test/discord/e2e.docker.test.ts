@@ -9,6 +9,9 @@ import {
   type TestEngine,
 } from '../support/engine.js';
 
+// Container names are engine-wide: unique ones keep this file clear of anyone else's.
+const web = `web-${Math.random().toString(36).slice(2, 7)}`;
+
 // The real discord.js bot, through the Discord stand-in, onto the same queue as the real worker,
 // carrying out the engine's whole command list against the real Docker engine and proxy.
 describe('slash commands end to end against the real engine', () => {
@@ -104,12 +107,15 @@ describe('slash commands end to end against the real engine', () => {
 
   it('runs with structured options, and scales up behind the proxy', async () => {
     expect(
-      await slash({ name: 'run', options: { image: 'nginx:alpine', publish: '80', name: 'web' } }),
-    ).toMatch(/Started web/);
+      await slash({
+        name: 'run',
+        options: { image: 'nginx:alpine', publish: '80', name: web },
+      }),
+    ).toMatch(new RegExp(`Started ${web}`));
     expect(
-      await slash({ name: 'scale', options: { direction: 'up', count: 2, service: 'web' } }),
+      await slash({ name: 'scale', options: { direction: 'up', count: 2, service: web } }),
     ).toMatch(/3 replicas/);
-    const port = await publishedPort(engine, 'web');
+    const port = await publishedPort(engine, web);
     const hosts = new Set<string>();
     for (let i = 0; i < 30; i++) hosts.add((await httpGet(port)).body);
     expect(hosts.size).toBe(3);
@@ -117,24 +123,25 @@ describe('slash commands end to end against the real engine', () => {
 
   it('asks before scaling down, stopping and quitting, and carries out what was confirmed', async () => {
     expect(
-      await slash(
-        { name: 'scale', options: { direction: 'down', count: 1, service: 'web' } },
-        true,
-      ),
+      await slash({ name: 'scale', options: { direction: 'down', count: 1, service: web } }, true),
     ).toMatch(/2 replicas/);
-    expect(await slash({ name: 'stop', options: { service: 'web' } }, true)).toMatch(/Stopped web/);
-    expect(await slash({ name: 'start', options: { service: 'web' } })).toMatch(/Started web/);
+    expect(await slash({ name: 'stop', options: { service: web } }, true)).toMatch(
+      new RegExp(`Stopped ${web}`),
+    );
+    expect(await slash({ name: 'start', options: { service: web } })).toMatch(
+      new RegExp(`Started ${web}`),
+    );
   });
 
   it('lists services in an embed, and recovers a killed replica', async () => {
     const list = await slash({ name: 'list' });
-    expect(list).toContain('web');
+    expect(list).toContain(web);
     expect(list).toContain('2/2');
 
-    await engine.docker.getContainer('web-r2').kill();
-    expect(await slash({ name: 'recovery' })).toMatch(/web-r2/);
+    await engine.docker.getContainer(`${web}-r2`).kill();
+    expect(await slash({ name: 'recovery' })).toMatch(new RegExp(`${web}-r2`));
     await eventually(async () =>
-      (await engine.docker.getContainer('web-r2').inspect()).State.Running ? true : undefined,
+      (await engine.docker.getContainer(`${web}-r2`).inspect()).State.Running ? true : undefined,
     );
   });
 

@@ -5,6 +5,9 @@ import { inject } from 'vitest';
 import { JobFailedError } from '../../src/jobs/failure.js';
 import { eventually, startTestEngine, type TestEngine } from '../support/engine.js';
 
+// Container names are engine-wide: unique ones keep this file clear of anyone else's.
+const base = `base-${Math.random().toString(36).slice(2, 7)}`;
+
 const bin = path.resolve('src/bin.mjs');
 
 // A worker in its own process, so the test can kill it the way a crash or a rollout would.
@@ -38,7 +41,7 @@ describe('a worker interrupted in the middle of a command', () => {
 
   beforeAll(async () => {
     engine = await startTestEngine();
-    await engine.ok('run -itd -p 80 --name base nginx:alpine');
+    await engine.ok(`run -itd -p 80 --name ${base} nginx:alpine`);
     await engine.stopWorker();
   });
   afterAll(async () => {
@@ -46,7 +49,7 @@ describe('a worker interrupted in the middle of a command', () => {
     await engine?.close();
   });
 
-  it('converges on base+2 replicas when the worker is killed after the first new replica appears', async () => {
+  it(`converges on base+2 replicas when the worker is killed after the first new replica appears`, async () => {
     const events = await engine.docker.getEvents({
       filters: {
         type: ['container'],
@@ -57,14 +60,14 @@ describe('a worker interrupted in the middle of a command', () => {
     const first = children[children.push(spawnWorker(engine)) - 1]!;
     const sawReplica = new Promise<void>((resolve) => {
       events.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('base-r')) resolve();
+        if (chunk.toString().includes(`${base}-r`)) resolve();
       });
     });
 
     const jobId = await engine.queue.submit({
-      command: { kind: 'scale', direction: 'up', count: 2, name: 'base' },
+      command: { kind: 'scale', direction: 'up', count: 2, name: base },
       requester: { source: 'console' },
-      text: 'scale up 2 base',
+      text: `scale up 2 ${base}`,
     });
     await sawReplica;
     first.kill('SIGKILL');
@@ -78,7 +81,7 @@ describe('a worker interrupted in the middle of a command', () => {
     const replicas = await engine.docker.listContainers({
       all: true,
       filters: {
-        label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`, 'deckhand.service=base'],
+        label: [`deckhand.instance=${engine.config.DECKHAND_INSTANCE}`, `deckhand.service=${base}`],
       },
     });
     expect(replicas).toHaveLength(3);
@@ -89,7 +92,19 @@ describe('a worker interrupted in the middle of a command', () => {
 
   it('on SIGTERM during a build takes no new work, fails the build cleanly, replies and exits 0', async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    const worker = spawnWorker(engine, { SHUTDOWN_GRACE_MS: '1500' });
+    // A base image with a fresh id, so the engine's build cache cannot finish the build at once.
+    const seed = await engine.docker.createContainer({
+      Image: 'debian:bookworm-slim',
+      Cmd: ['true'],
+    });
+    const freshBase = `deckhand-test-base:${engine.config.DECKHAND_INSTANCE}`;
+    await seed.commit({
+      repo: 'deckhand-test-base',
+      tag: engine.config.DECKHAND_INSTANCE,
+      changes: [`LABEL deckhand.instance=${engine.config.DECKHAND_INSTANCE}`],
+    });
+    await seed.remove({ force: true });
+    const worker = spawnWorker(engine, { SHUTDOWN_GRACE_MS: '1500', BASE_IMAGE: freshBase });
     children.push(worker);
 
     const progress: string[] = [];
