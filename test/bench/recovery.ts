@@ -44,17 +44,25 @@ interface Sample {
 function startEvents(docker: Dockerode) {
   const waiters = new Map<string, (at: number) => void>();
   let stream: NodeJS.ReadableStream | undefined;
-  const ready = docker.getEvents({ filters: { type: ['container'], event: ['start'] } }).then((s) => {
-    stream = s;
-    readline.createInterface({ input: s }).on('line', (line) => {
-      const e = JSON.parse(line) as { timeNano: number; Actor: { Attributes: { name: string } } };
-      const w = waiters.get(e.Actor.Attributes.name);
-      if (w) {
-        waiters.delete(e.Actor.Attributes.name);
-        w(e.timeNano / 1e6);
-      }
-    }).on('error', () => undefined);
-  });
+  const ready = docker
+    .getEvents({ filters: { type: ['container'], event: ['start'] } })
+    .then((s) => {
+      stream = s;
+      readline
+        .createInterface({ input: s })
+        .on('line', (line) => {
+          const e = JSON.parse(line) as {
+            timeNano: number;
+            Actor: { Attributes: { name: string } };
+          };
+          const w = waiters.get(e.Actor.Attributes.name);
+          if (w) {
+            waiters.delete(e.Actor.Attributes.name);
+            w(e.timeNano / 1e6);
+          }
+        })
+        .on('error', () => undefined);
+    });
   return {
     ready,
     /** Resolves with the engine time of the container's next start. */
@@ -83,7 +91,10 @@ async function ranFor(docker: Dockerode, name: string, ms: number): Promise<void
   }
 }
 
-async function benchDeckhand(docker: Dockerode, events: ReturnType<typeof startEvents>): Promise<Sample[]> {
+async function benchDeckhand(
+  docker: Dockerode,
+  events: ReturnType<typeof startEvents>,
+): Promise<Sample[]> {
   const instance = `b${randomBytes(3).toString('hex')}`;
   const base = 40000 + Math.floor(Math.random() * 200) * 100;
   const config = loadConfig({
@@ -93,7 +104,7 @@ async function benchDeckhand(docker: Dockerode, events: ReturnType<typeof startE
     CRASHLOOP_RESET_MS: String(DECKHAND_RESET_MS),
     LOG_LEVEL: 'warn',
   });
-  const log = pino({ level: 'warn' });
+  const log = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
   const redisServer = await startPrivateRedis();
   const connection = redisOptions(redisServer.url);
   const redis = new Redis(connection);
@@ -101,9 +112,20 @@ async function benchDeckhand(docker: Dockerode, events: ReturnType<typeof startE
   const backend = new DockerBackend(docker, redis, config, log);
   const queue = new CommandQueue(connection, prefix);
   const recovery = await startRecovery({ backend, redis, connection, config, log });
-  const worker = startWorker({ connection, prefix, backend, log, concurrency: 4, hooks: recovery.hooks });
+  const worker = startWorker({
+    connection,
+    prefix,
+    backend,
+    log,
+    concurrency: 4,
+    hooks: recovery.hooks,
+  });
   const ok = async (line: string) => {
-    const out = await runLine(line, { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 300_000 }, () => undefined);
+    const out = await runLine(
+      line,
+      { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 300_000 },
+      () => undefined,
+    );
     if (!out.ok) throw new Error(`"${line}" failed: ${out.output}`);
   };
 
@@ -131,7 +153,9 @@ async function benchDeckhand(docker: Dockerode, events: ReturnType<typeof startE
       const running = (await started) - at;
       const serving = (await served) - at;
       samples.push({ running, serving });
-      process.stdout.write(`  deckhand crash ${i + 1}/${CRASHES}: running ${running.toFixed(0)} ms, serving ${serving.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `  deckhand crash ${i + 1}/${CRASHES}: running ${running.toFixed(0)} ms, serving ${serving.toFixed(0)} ms\n`,
+      );
     }
     return samples;
   } finally {
@@ -145,19 +169,29 @@ async function benchDeckhand(docker: Dockerode, events: ReturnType<typeof startE
 }
 
 /** Resolves with the time the proxy first answered from this host (fresh connection each try). */
-async function servedBy(port: number, host: string, started: () => boolean, timeoutMs: number): Promise<number> {
+async function servedBy(
+  port: number,
+  host: string,
+  started: () => boolean,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const sentAfterStart = started();
     const answer = await getOnce(port, 3000);
-    if (sentAfterStart && answer.status === 200 && answer.body?.includes(`served by ${host}`)) return Date.now();
+    if (sentAfterStart && answer.status === 200 && answer.body?.includes(`served by ${host}`))
+      return Date.now();
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`the proxy never answered from ${host} within ${timeoutMs} ms`);
 }
 
 /** Plain containers of the bench image, labelled for removal, with the given restart policy. */
-async function plainContainers(docker: Dockerode, tag: string, restart: 'always' | 'no'): Promise<string[]> {
+async function plainContainers(
+  docker: Dockerode,
+  tag: string,
+  restart: 'always' | 'no',
+): Promise<string[]> {
   const names: string[] = [];
   for (let i = 1; i <= REPLICAS; i++) {
     const name = `${tag}-${restart}-${i}`;
@@ -173,7 +207,11 @@ async function plainContainers(docker: Dockerode, tag: string, restart: 'always'
   return names;
 }
 
-async function benchDocker(docker: Dockerode, events: ReturnType<typeof startEvents>, tag: string): Promise<Sample[]> {
+async function benchDocker(
+  docker: Dockerode,
+  events: ReturnType<typeof startEvents>,
+  tag: string,
+): Promise<Sample[]> {
   const names = await plainContainers(docker, tag, 'always');
   const samples: Sample[] = [];
   for (let i = 0; i < CRASHES; i++) {
@@ -182,17 +220,35 @@ async function benchDocker(docker: Dockerode, events: ReturnType<typeof startEve
     const started = events.nextStart(name);
     const at = await crash(docker, name);
     samples.push({ running: (await started) - at });
-    process.stdout.write(`  docker restart policy crash ${i + 1}/${CRASHES}: running ${samples.at(-1)!.running.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `  docker restart policy crash ${i + 1}/${CRASHES}: running ${samples.at(-1)!.running.toFixed(0)} ms\n`,
+    );
   }
   return samples;
 }
 
-async function benchPoller(docker: Dockerode, events: ReturnType<typeof startEvents>, tag: string): Promise<Sample[]> {
+async function benchPoller(
+  docker: Dockerode,
+  events: ReturnType<typeof startEvents>,
+  tag: string,
+): Promise<Sample[]> {
   const names = await plainContainers(docker, tag, 'no');
   const timer = setInterval(() => {
     void docker
-      .listContainers({ all: true, filters: { label: [`deckhand.instance=${tag}`], status: ['exited'] } })
-      .then((list) => Promise.all(list.map((c) => docker.getContainer(c.Id).start().catch(() => undefined))));
+      .listContainers({
+        all: true,
+        filters: { label: [`deckhand.instance=${tag}`], status: ['exited'] },
+      })
+      .then((list) =>
+        Promise.all(
+          list.map((c) =>
+            docker
+              .getContainer(c.Id)
+              .start()
+              .catch(() => undefined),
+          ),
+        ),
+      );
   }, POLL_MS);
   try {
     const samples: Sample[] = [];
@@ -203,7 +259,9 @@ async function benchPoller(docker: Dockerode, events: ReturnType<typeof startEve
       const started = events.nextStart(name);
       const at = await crash(docker, name);
       samples.push({ running: (await started) - at });
-      process.stdout.write(`  5 s poller crash ${i + 1}/${CRASHES}: running ${samples.at(-1)!.running.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `  5 s poller crash ${i + 1}/${CRASHES}: running ${samples.at(-1)!.running.toFixed(0)} ms\n`,
+      );
     }
     return samples;
   } finally {
@@ -219,7 +277,13 @@ function percentile(values: number[], p: number): number {
 function row(name: string, values: number[] | undefined): string[] {
   if (!values?.length) return [name, 'n/a (no proxy)', '', '', ''];
   const s = (v: number) => `${Math.round(v)}`;
-  return [name, s(percentile(values, 50)), s(percentile(values, 95)), s(Math.min(...values)), s(Math.max(...values))];
+  return [
+    name,
+    s(percentile(values, 50)),
+    s(percentile(values, 95)),
+    s(Math.min(...values)),
+    s(Math.max(...values)),
+  ];
 }
 
 export interface RecoveryBenchResult {
@@ -248,10 +312,22 @@ export async function main(): Promise<RecoveryBenchResult> {
     console.log('');
     console.log(
       table(header, [
-        row('Deckhand: replica running again', deckhand.map((s) => s.running)),
-        row('Deckhand: proxy serving from it again', deckhand.map((s) => s.serving!)),
-        row("Docker restart policy 'always': running again", restartPolicy.map((s) => s.running)),
-        row('5 s poller: running again', poller.map((s) => s.running)),
+        row(
+          'Deckhand: replica running again',
+          deckhand.map((s) => s.running),
+        ),
+        row(
+          'Deckhand: proxy serving from it again',
+          deckhand.map((s) => s.serving!),
+        ),
+        row(
+          "Docker restart policy 'always': running again",
+          restartPolicy.map((s) => s.running),
+        ),
+        row(
+          '5 s poller: running again',
+          poller.map((s) => s.running),
+        ),
       ]),
     );
     console.log('');

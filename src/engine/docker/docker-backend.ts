@@ -271,7 +271,8 @@ export class DockerBackend implements Backend {
       if (outcome === undefined) ctx.log.debug({ service: record.name }, 'recovery skipped: a command holds the service');
       else details.push(...outcome);
     }
-    if (details.length) await this.refreshProxy();
+    // A restarted replica may be back on its old address: reload anyway, so nginx stops skipping it.
+    if (details.length) await this.refreshProxy({ force: true });
     else await this.refreshProxy().catch((err) => ctx.log.warn({ err }, 'proxy refresh during recovery failed'));
     return {
       summary: details.length ? `Recovered ${details.length} container${details.length === 1 ? '' : 's'}` : 'Nothing to recover: everything that should run is running',
@@ -344,7 +345,7 @@ export class DockerBackend implements Backend {
   }
 
   /** Renders the proxy from records and live containers; a no-op when nothing changed. */
-  async refreshProxy(): Promise<void> {
+  async refreshProxy(options: { force?: boolean } = {}): Promise<void> {
     const records = await this.store.all();
     const published = records.filter((r) => r.spec.ports.length > 0);
     if (published.length === 0 && !(await this.proxyExists())) return;
@@ -361,7 +362,7 @@ export class DockerBackend implements Backend {
     }));
     await this.ensureProxy();
     try {
-      const { changed } = await this.proxy.apply(services);
+      const { changed } = await this.proxy.apply(services, options);
       if (changed) proxyReloadsTotal.inc({ outcome: 'ok' });
     } catch (err) {
       proxyReloadsTotal.inc({ outcome: 'failed' });

@@ -305,9 +305,16 @@ export class Proxy {
     }
   }
 
-  /** Makes the proxy serve exactly these services; a no-op when the live config already matches. */
-  apply(services: ProxyService[]): Promise<{ changed: boolean }> {
-    const run = this.queue.then(() => this.applyNow(services));
+  /**
+   * Makes the proxy serve exactly these services; a no-op when the live config already matches,
+   * unless `force`: a reload also makes nginx forget the failures it counted against a replica,
+   * which matters when a replica comes back on the address it had.
+   */
+  apply(
+    services: ProxyService[],
+    options: { force?: boolean } = {},
+  ): Promise<{ changed: boolean }> {
+    const run = this.queue.then(() => this.applyNow(services, options.force ?? false));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -348,12 +355,12 @@ export class Proxy {
     return !(await this.hostPortsInUse(protocol)).has(port);
   }
 
-  private async applyNow(services: ProxyService[]): Promise<{ changed: boolean }> {
+  private async applyNow(services: ProxyService[], force: boolean): Promise<{ changed: boolean }> {
     const next = render(services);
     const known = await this.knownConfig();
     const ports = services.flatMap((s) => s.ports.map((p) => `${p.hostPort}/${p.protocol}`));
 
-    if (known.live && next === known.file) {
+    if (known.live && next === known.file && !force) {
       this.log.debug({ ports, changed: false }, 'proxy config unchanged, skipping reload');
       return { changed: false };
     }
