@@ -12,7 +12,8 @@ export class AlertSink {
 
   /** Logs and publishes one alert; callers make sure each incident sends each kind once. */
   async send(alert: Alert): Promise<void> {
-    const level = alert.kind === 'recovered' ? 'info' : alert.kind === 'crash-looping' ? 'error' : 'warn';
+    const level =
+      alert.kind === 'recovered' ? 'info' : alert.kind === 'crash-looping' ? 'error' : 'warn';
     this.log[level](
       {
         alert: alert.kind,

@@ -47,7 +47,10 @@ export interface Streak {
 }
 
 /** What to do with a replica that is down. */
-export type Decision = { action: 'restart' } | { action: 'wait'; until: number } | { action: 'give-up'; restarts: number };
+export type Decision =
+  | { action: 'restart' }
+  | { action: 'wait'; until: number }
+  | { action: 'give-up'; restarts: number };
 
 /** Wait before the next restart, after `restarts` restarts in this streak: 0, then base doubling to the cap. */
 export function backoffDelay(restarts: number, s: CrashLoopSettings): number {

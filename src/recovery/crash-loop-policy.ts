@@ -76,13 +76,19 @@ export class CrashLoopPolicy implements RecoveryPolicy {
       current = { restarts: [] };
     }
 
-    const death = info ? `${info.Id}:${info.State.FinishedAt}` : `missing:${current.restarts.length}`;
-    if (current.death !== death) current = await this.noteDeath(container, service, current, death, diedAt, info);
+    const death = info
+      ? `${info.Id}:${info.State.FinishedAt}`
+      : `missing:${current.restarts.length}`;
+    if (current.death !== death)
+      current = await this.noteDeath(container, service, current, death, diedAt, info);
 
     const decision = decide(current, now, this.s);
     if (decision.action === 'restart') return true;
     if (decision.action === 'wait') {
-      this.o.log.debug({ service, container, retryInMs: decision.until - now }, 'replica is backing off before its next restart');
+      this.o.log.debug(
+        { service, container, retryInMs: decision.until - now },
+        'replica is backing off before its next restart',
+      );
       this.o.wake(service, decision.until);
       return false;
     }
@@ -93,14 +99,29 @@ export class CrashLoopPolicy implements RecoveryPolicy {
   async restarted(container: string, service: string): Promise<void> {
     const now = Date.now();
     const streak = await this.read(container);
-    const restarts = [...streak.restarts.filter((t) => now - t < Math.max(this.s.windowMs, this.s.resetMs)), now];
+    const restarts = [
+      ...streak.restarts.filter((t) => now - t < Math.max(this.s.windowMs, this.s.resetMs)),
+      now,
+    ];
     await this.o.redis
       .multi()
-      .hset(this.key(container), { service, restarts: JSON.stringify(restarts), restartedAt: String(now) })
+      .hset(this.key(container), {
+        service,
+        restarts: JSON.stringify(restarts),
+        restartedAt: String(now),
+      })
       .pexpire(this.key(container), this.ttlMs())
       .zadd(this.settlingKey, now + this.s.settleMs, container)
       .exec();
-    this.o.log.info({ service, container, restarts: restarts.length, nextBackoffMs: backoffDelay(restarts.length, this.s) }, 'recovery restarted replica');
+    this.o.log.info(
+      {
+        service,
+        container,
+        restarts: restarts.length,
+        nextBackoffMs: backoffDelay(restarts.length, this.s),
+      },
+      'recovery restarted replica',
+    );
     this.o.settleAt(now + this.s.settleMs);
   }
 
@@ -168,7 +189,10 @@ export class CrashLoopPolicy implements RecoveryPolicy {
       const streak = await this.read(container);
       const service = info.Config.Labels?.['deckhand.service'] ?? container;
       if (!(await this.claim(container, 'recovered'))) continue;
-      const downMs = streak.downSince !== undefined && streak.restartedAt !== undefined ? Math.max(0, streak.restartedAt - streak.downSince) : undefined;
+      const downMs =
+        streak.downSince !== undefined && streak.restartedAt !== undefined
+          ? Math.max(0, streak.restartedAt - streak.downSince)
+          : undefined;
       await this.o.alerts.send({
         kind: 'recovered',
         service,
@@ -219,19 +243,42 @@ export class CrashLoopPolicy implements RecoveryPolicy {
       logTail: JSON.stringify(tail),
     };
     if (noted.exitCode !== undefined) fields.exitCode = String(noted.exitCode);
-    await this.o.redis.multi().hset(this.key(container), fields).pexpire(this.key(container), this.ttlMs()).exec();
+    await this.o.redis
+      .multi()
+      .hset(this.key(container), fields)
+      .pexpire(this.key(container), this.ttlMs())
+      .exec();
     this.o.log.warn(
-      { service, container, exitCode: noted.exitCode, oom: noted.oom, removed: noted.removed, restartsInStreak: streak.restarts.length },
+      {
+        service,
+        container,
+        exitCode: noted.exitCode,
+        oom: noted.oom,
+        removed: noted.removed,
+        restartsInStreak: streak.restarts.length,
+      },
       info ? 'protected replica died' : 'protected replica was removed outside Deckhand',
     );
     return noted;
   }
 
-  private async giveUp(container: string, service: string, streak: ReplicaStreak, restarts: number): Promise<void> {
+  private async giveUp(
+    container: string,
+    service: string,
+    streak: ReplicaStreak,
+    restarts: number,
+  ): Promise<void> {
     if ((await this.o.redis.sadd(this.loopingKey, container)) !== 1) return;
     await this.o.redis.zrem(this.settlingKey, container);
-    const span = streak.restarts.length > 1 ? ` in ${Math.round((streak.restarts.at(-1)! - streak.restarts[0]!) / 1000)} s` : '';
-    const exit = streak.oom ? ' (killed for lack of memory)' : streak.exitCode !== undefined ? ` (exit code ${streak.exitCode})` : '';
+    const span =
+      streak.restarts.length > 1
+        ? ` in ${Math.round((streak.restarts.at(-1)! - streak.restarts[0]!) / 1000)} s`
+        : '';
+    const exit = streak.oom
+      ? ' (killed for lack of memory)'
+      : streak.exitCode !== undefined
+        ? ` (exit code ${streak.exitCode})`
+        : '';
     await this.o.alerts.send({
       kind: 'crash-looping',
       service,

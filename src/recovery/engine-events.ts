@@ -52,7 +52,11 @@ export function followEngineEvents(o: FollowOptions): EventFollower {
 
   const connect = () =>
     o.docker.getEvents({
-      filters: { type: ['container'], event: ['die', 'oom', 'destroy'], label: [`${LABEL.instance}=${o.instance}`] },
+      filters: {
+        type: ['container'],
+        event: ['die', 'oom', 'destroy'],
+        label: [`${LABEL.instance}=${o.instance}`],
+      },
     });
 
   async function loop(): Promise<void> {
@@ -67,7 +71,10 @@ export function followEngineEvents(o: FollowOptions): EventFollower {
           factor: 2,
           signal: abort.signal,
           onFailedAttempt: (err) => {
-            o.log.warn({ attempt: err.attemptNumber, err: err.message }, 'engine event stream unavailable; retrying');
+            o.log.warn(
+              { attempt: err.attemptNumber, err: err.message },
+              'engine event stream unavailable; retrying',
+            );
           },
         });
       } catch {
@@ -78,7 +85,10 @@ export function followEngineEvents(o: FollowOptions): EventFollower {
         return;
       }
       current = stream;
-      o.log.info({ again }, again ? 'engine event stream back; reconciling what it missed' : 'following engine events');
+      o.log.info(
+        { again },
+        again ? 'engine event stream back; reconciling what it missed' : 'following engine events',
+      );
       markReady();
       o.onConnected(again);
       await consume(stream);
@@ -90,8 +100,13 @@ export function followEngineEvents(o: FollowOptions): EventFollower {
 
   function consume(stream: NodeJS.ReadableStream): Promise<void> {
     return new Promise((resolve) => {
-      stream.on('error', (err: Error) => o.log.debug({ err: err.message }, 'engine event stream error'));
-      const lines = readline.createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
+      stream.on('error', (err: Error) =>
+        o.log.debug({ err: err.message }, 'engine event stream error'),
+      );
+      const lines = readline.createInterface({
+        input: stream as NodeJS.ReadableStream,
+        crlfDelay: Infinity,
+      });
       // readline passes the stream's error on as its own; unheard, a dockerd restart would end the process.
       lines.on('error', () => resolve());
       lines.on('line', (line) => {
@@ -123,7 +138,8 @@ function parse(line: string): EngineEvent | undefined {
   } catch {
     return undefined;
   }
-  if (raw.Type !== 'container' || !['die', 'oom', 'destroy'].includes(raw.Action ?? '')) return undefined;
+  if (raw.Type !== 'container' || !['die', 'oom', 'destroy'].includes(raw.Action ?? ''))
+    return undefined;
   const attrs = raw.Actor?.Attributes ?? {};
   const exit = attrs.exitCode !== undefined ? Number(attrs.exitCode) : undefined;
   return {

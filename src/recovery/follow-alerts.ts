@@ -7,7 +7,11 @@ import { alertsKey, type Alert } from '../discord/alerts.js';
  * without a consumer group, so the bot's delivery is untouched, on a connection of its own
  * (a duplicate of `redis`), since it blocks while waiting.
  */
-export function followAlerts(redis: Redis, prefix: string, onAlert: (alert: Alert) => void): { stop(): Promise<void> } {
+export function followAlerts(
+  redis: Redis,
+  prefix: string,
+  onAlert: (alert: Alert) => void,
+): { stop(): Promise<void> } {
   const conn = redis.duplicate();
   conn.on('error', () => undefined);
   let stopped = false;
@@ -16,7 +20,8 @@ export function followAlerts(redis: Redis, prefix: string, onAlert: (alert: Aler
     let last = '$';
     while (!stopped) {
       try {
-        const reply = (await conn.xread('BLOCK', 2000, 'STREAMS', alertsKey(prefix), last)) as [string, [string, string[]][]][] | null;
+        const reply = (await conn.xread('BLOCK', 2000, 'STREAMS', alertsKey(prefix), last)) as
+          [string, [string, string[]][]][] | null;
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
           last = id;
           const at = fields.indexOf('alert');

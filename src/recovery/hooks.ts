@@ -15,11 +15,15 @@ export function recoveryHooks(reconciler: Reconciler): CommandHooks {
       if (SKIP.has(job.command.kind)) return;
       const named = 'name' in job.command ? job.command.name : undefined;
       const skip = new Set(named ? [named, named.replace(/-r\d+$/, '')] : []);
-      await reconciler.check('before-command', skip).catch((err) => log.warn({ err }, 'recovery before the command failed'));
+      await reconciler
+        .check('before-command', skip)
+        .catch((err) => log.warn({ err }, 'recovery before the command failed'));
     },
     async after(job, log) {
       if (SKIP.has(job.command.kind)) return;
-      await reconciler.check('after-command').catch((err) => log.warn({ err }, 'recovery after the command failed'));
+      await reconciler
+        .check('after-command')
+        .catch((err) => log.warn({ err }, 'recovery after the command failed'));
     },
   };
 }

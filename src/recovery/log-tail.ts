@@ -1,9 +1,16 @@
 import type Dockerode from 'dockerode';
 
 /** The last `lines` lines a container wrote (stdout and stderr), or [] when they cannot be read. */
-export async function logTail(docker: Dockerode, container: string, tty: boolean, lines = 5): Promise<string[]> {
+export async function logTail(
+  docker: Dockerode,
+  container: string,
+  tty: boolean,
+  lines = 5,
+): Promise<string[]> {
   try {
-    const raw = (await docker.getContainer(container).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    const raw = (await docker
+      .getContainer(container)
+      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
     const text = tty ? raw.toString('utf8') : demultiplex(raw);
     return text
       .split(/\r?\n/)

@@ -10,7 +10,8 @@ import type { CrashLoopPolicy } from './crash-loop-policy.js';
 import { downReplicas } from './down-replicas.js';
 
 /** What set a recovery off, for logs. */
-export type Trigger = 'event' | 'schedule' | 'before-command' | 'after-command' | 'backoff' | 'reconnect' | 'startup';
+export type Trigger =
+  'event' | 'schedule' | 'before-command' | 'after-command' | 'backoff' | 'reconnect' | 'startup';
 
 /** While a command holds a service, recovery looks again this often, this many times, then leaves it to the command's after-hook. */
 const BUSY_RETRY_MS = 250;
@@ -68,7 +69,9 @@ export class Reconciler {
     const result = await this.backend.recover(this.ctx(trigger));
     await this.policy().settle();
     const records = await this.backend.records();
-    await this.policy().prune(new Set(records.flatMap((r) => r.replicas.map((n) => replicaName(r.name, n)))));
+    await this.policy().prune(
+      new Set(records.flatMap((r) => r.replicas.map((n) => replicaName(r.name, n)))),
+    );
     const level = result.details?.length ? 'info' : 'debug';
     this.log[level]({ trigger, ms: Date.now() - started, fixed: result.details }, 'recovery pass');
     return result;
@@ -76,7 +79,9 @@ export class Reconciler {
 
   /** Recovers the services that have a protected replica down, if any; one engine call when none has. */
   async check(trigger: Trigger, skip: Set<string> = new Set()): Promise<void> {
-    const needed = new Set((await this.down()).filter((d) => !skip.has(d.service)).map((d) => d.service));
+    const needed = new Set(
+      (await this.down()).filter((d) => !skip.has(d.service)).map((d) => d.service),
+    );
     await Promise.all([...needed].map((s) => this.service(s, trigger)));
   }
 
@@ -86,10 +91,15 @@ export class Reconciler {
     const existing = this.wakes.get(service);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.wakes.delete(service);
-      this.service(service, 'backoff').catch((err) => this.log.warn({ service, err }, 'recovery after backoff failed'));
-    }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.wakes.delete(service);
+        this.service(service, 'backoff').catch((err) =>
+          this.log.warn({ service, err }, 'recovery after backoff failed'),
+        );
+      },
+      Math.max(0, at - Date.now()),
+    );
     timer.unref();
     this.wakes.set(service, { at, timer });
   }
@@ -98,12 +108,15 @@ export class Reconciler {
   settleAt(at: number): void {
     if (this.stopped || (this.settleTimer && this.settleTimer.at <= at)) return;
     if (this.settleTimer) clearTimeout(this.settleTimer.timer);
-    const timer = setTimeout(() => {
-      this.settleTimer = undefined;
-      this.policy()
-        .settle()
-        .catch((err) => this.log.warn({ err }, 'posting recovered alerts failed'));
-    }, Math.max(0, at - Date.now()) + 20);
+    const timer = setTimeout(
+      () => {
+        this.settleTimer = undefined;
+        this.policy()
+          .settle()
+          .catch((err) => this.log.warn({ err }, 'posting recovered alerts failed'));
+      },
+      Math.max(0, at - Date.now()) + 20,
+    );
     timer.unref();
     this.settleTimer = { at, timer };
   }
@@ -122,7 +135,11 @@ export class Reconciler {
       for (let attempt = 0; attempt < BUSY_RETRIES && !this.stopped; attempt++) {
         const started = Date.now();
         const result = await this.backend.recover(this.ctx(trigger), service);
-        if (result.details?.length) this.log.info({ service, trigger, ms: Date.now() - started, fixed: result.details }, 'recovery pass');
+        if (result.details?.length)
+          this.log.info(
+            { service, trigger, ms: Date.now() - started, fixed: result.details },
+            'recovery pass',
+          );
 
         // A replica still down that the policy is not holding back means a command held the service.
         const left = (await this.down()).filter((d) => d.service === service);
@@ -130,16 +147,26 @@ export class Reconciler {
         if (waiting.every(Boolean)) return;
         await sleep(BUSY_RETRY_MS);
       }
-      this.log.debug({ service, trigger }, 'service stays busy; its command\'s after-hook or the schedule recovers it');
+      this.log.debug(
+        { service, trigger },
+        "service stays busy; its command's after-hook or the schedule recovers it",
+      );
     } catch (err) {
-      this.log.warn({ service, trigger, err }, 'recovery of service failed; the schedule tries again');
+      this.log.warn(
+        { service, trigger, err },
+        'recovery of service failed; the schedule tries again',
+      );
     }
   }
 
   private async down() {
     const [records, live] = await Promise.all([
       this.backend.records(),
-      listReplicas(this.backend.docker, this.backend.config.DECKHAND_INSTANCE, this.backend.config.network),
+      listReplicas(
+        this.backend.docker,
+        this.backend.config.DECKHAND_INSTANCE,
+        this.backend.config.network,
+      ),
     ]);
     return downReplicas(records, live);
   }

@@ -39,13 +39,21 @@ export async function startRecoverySchedule(o: ScheduleOptions): Promise<Recover
     await queue.upsertJobScheduler(
       RECOVERY_SCHEDULER,
       { every: o.everyMs },
-      { name: 'recovery-pass', data: {}, opts: { removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } } },
+      {
+        name: 'recovery-pass',
+        data: {},
+        opts: { removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
+      },
     );
   };
   await ensure();
   log.info({ everyMs: o.everyMs }, 'recovery schedule in place');
 
-  const worker = new Worker(RECOVERY_QUEUE, async () => o.run(), { connection: o.connection, prefix: o.prefix, concurrency: 1 });
+  const worker = new Worker(RECOVERY_QUEUE, async () => o.run(), {
+    connection: o.connection,
+    prefix: o.prefix,
+    concurrency: 1,
+  });
   worker.on('error', (err) => log.debug({ err: err.message }, 'recovery worker connection error'));
   worker.on('failed', (_job, err) => log.warn({ err }, 'scheduled recovery pass failed'));
 
@@ -58,9 +66,14 @@ export async function startRecoverySchedule(o: ScheduleOptions): Promise<Recover
       .then(async (found) => {
         if (found) return;
         await ensure();
-        log.warn({ everyMs: o.everyMs }, 'recovery schedule was missing (Redis lost it); put it back');
+        log.warn(
+          { everyMs: o.everyMs },
+          'recovery schedule was missing (Redis lost it); put it back',
+        );
       })
-      .catch((err) => log.debug({ err: err.message }, 'could not check the recovery schedule; will look again'))
+      .catch((err) =>
+        log.debug({ err: err.message }, 'could not check the recovery schedule; will look again'),
+      )
       .finally(() => (checking = false));
   }, o.everyMs);
   watch.unref();

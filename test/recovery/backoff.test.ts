@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, decide, startsNewStreak, type CrashLoopSettings } from '../../src/recovery/backoff.js';
+import {
+  backoffDelay,
+  decide,
+  startsNewStreak,
+  type CrashLoopSettings,
+} from '../../src/recovery/backoff.js';
 
-const s: CrashLoopSettings = { maxRestarts: 5, windowMs: 120_000, backoffMs: 1000, backoffMaxMs: 30_000, resetMs: 60_000, settleMs: 5000 };
+const s: CrashLoopSettings = {
+  maxRestarts: 5,
+  windowMs: 120_000,
+  backoffMs: 1000,
+  backoffMaxMs: 30_000,
+  resetMs: 60_000,
+  settleMs: 5000,
+};
 
 describe('crash-loop backoff', () => {
   it.each([
@@ -23,7 +35,10 @@ describe('crash-loop backoff', () => {
 
   it('waits out the backoff from the last restart', () => {
     const t = 1_000_000;
-    expect(decide({ restarts: [t, t + 1000] }, t + 1500, s)).toEqual({ action: 'wait', until: t + 3000 });
+    expect(decide({ restarts: [t, t + 1000] }, t + 1500, s)).toEqual({
+      action: 'wait',
+      until: t + 3000,
+    });
     expect(decide({ restarts: [t, t + 1000] }, t + 3000, s)).toEqual({ action: 'restart' });
   });
 

@@ -30,25 +30,39 @@ describe('a replica that dies as soon as it starts', () => {
   });
 
   it('is restarted with backoff a bounded number of times, then marked crash-looping with one alert', async () => {
-    await eventually(async () => ((await d.ok('list')).includes('crash-looping') ? true : undefined), 30_000, 250);
+    await eventually(
+      async () => ((await d.ok('list')).includes('crash-looping') ? true : undefined),
+      30_000,
+      250,
+    );
 
     const posted = await alerts();
     expect(posted).toHaveLength(1);
-    expect(posted[0]).toMatchObject({ kind: 'crash-looping', service: loop, container: loop, exitCode: 3 });
+    expect(posted[0]).toMatchObject({
+      kind: 'crash-looping',
+      service: loop,
+      container: loop,
+      exitCode: 3,
+    });
     expect(posted[0]!.message).toMatch(/restarted 3 times/);
     // The first run, then one death per restart.
     expect(await countEvents(d.docker, loop, 'die', since)).toBe(4);
   });
 
   it('makes no more attempts and sends no more alerts until the user starts it', async () => {
-    const passes = async () => (await d.recovery.schedule.queue.getCompleted(0, 500)).filter((j) => (j.finishedOn ?? 0) > mark).length;
+    const passes = async () =>
+      (await d.recovery.schedule.queue.getCompleted(0, 500)).filter(
+        (j) => (j.finishedOn ?? 0) > mark,
+      ).length;
     const mark = Date.now();
     await eventually(async () => ((await passes()) >= 3 ? true : undefined), 20_000, 200);
     await d.ok('recovery');
 
     expect(await countEvents(d.docker, loop, 'die', since)).toBe(4);
     expect(await alerts()).toHaveLength(1);
-    expect(await d.ok('list')).toMatch(new RegExp(`${loop}\\s+busybox:latest\\s+0/1\\s+crash-looping`));
+    expect(await d.ok('list')).toMatch(
+      new RegExp(`${loop}\\s+busybox:latest\\s+0/1\\s+crash-looping`),
+    );
   });
 
   it('tries again after start, as a new incident', async () => {

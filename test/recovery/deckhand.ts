@@ -67,12 +67,24 @@ export async function startDeckhand(o: DeckhandOptions): Promise<RecoveringDeckh
 
   let recovery = await startRecovery({ backend, redis, connection, config, log, events: o.events });
   await recovery.ready;
-  const worker = startWorker({ connection, prefix, backend, log, concurrency: 4, hooks: {
-    before: (job, l) => recovery.hooks.before!(job, l),
-    after: (job, l, outcome) => recovery.hooks.after!(job, l, outcome),
-  } });
+  const worker = startWorker({
+    connection,
+    prefix,
+    backend,
+    log,
+    concurrency: 4,
+    hooks: {
+      before: (job, l) => recovery.hooks.before!(job, l),
+      after: (job, l, outcome) => recovery.hooks.after!(job, l, outcome),
+    },
+  });
 
-  const exec = (line: string) => runLine(line, { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 300_000 }, () => undefined);
+  const exec = (line: string) =>
+    runLine(
+      line,
+      { queue, maxReplicas: config.MAX_REPLICAS, resultTimeoutMs: 300_000 },
+      () => undefined,
+    );
   const self: RecoveringDeckhand = {
     get config() {
       return config;
@@ -117,6 +129,9 @@ export async function startDeckhand(o: DeckhandOptions): Promise<RecoveringDeckh
 
 /** When the container last started, as the engine says (changes on every restart). */
 export async function startedAt(docker: Dockerode, name: string): Promise<string | undefined> {
-  const info = await docker.getContainer(name).inspect().catch(() => undefined);
+  const info = await docker
+    .getContainer(name)
+    .inspect()
+    .catch(() => undefined);
   return info?.State.Running ? info.State.StartedAt : undefined;
 }

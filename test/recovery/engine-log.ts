@@ -1,7 +1,12 @@
 import type Dockerode from 'dockerode';
 
 /** How many `action` events the engine logged for a container from `sinceMs` until now. */
-export async function countEvents(docker: Dockerode, container: string, action: string, sinceMs: number): Promise<number> {
+export async function countEvents(
+  docker: Dockerode,
+  container: string,
+  action: string,
+  sinceMs: number,
+): Promise<number> {
   const stream = await docker.getEvents({
     since: Math.floor(sinceMs / 1000),
     until: Math.ceil(Date.now() / 1000) + 1,

@@ -7,11 +7,19 @@ import { startDeckhand, startedAt, type RecoveringDeckhand } from './deckhand.js
 const svc = `evt${Math.random().toString(36).slice(2, 7)}`;
 
 /** Resolves with the container's new start time once it is running again after `before`. */
-async function restartedAfter(d: RecoveringDeckhand, before: string | undefined, timeoutMs: number): Promise<string> {
-  return eventually(async () => {
-    const s = await startedAt(d.docker, svc);
-    return s && s !== before ? s : undefined;
-  }, timeoutMs, 50);
+async function restartedAfter(
+  d: RecoveringDeckhand,
+  before: string | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  return eventually(
+    async () => {
+      const s = await startedAt(d.docker, svc);
+      return s && s !== before ? s : undefined;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 describe('the engine event stream dropping', () => {
@@ -43,7 +51,9 @@ describe('the engine event stream dropping', () => {
     front.cut();
     const before = await startedAt(d.docker, svc);
     await d.docker.getContainer(svc).kill();
-    await eventually(async () => ((await startedAt(d.docker, svc)) === undefined ? true : undefined));
+    await eventually(async () =>
+      (await startedAt(d.docker, svc)) === undefined ? true : undefined,
+    );
 
     front.restore();
     expect(await restartedAfter(d, before, 20_000)).not.toBe(before);

@@ -38,9 +38,25 @@ describe('alerts at the console', () => {
   });
 
   it.each([
-    [alert('web-r2'), /^\[alert\] recovered web-r2: web-r2 died .* \(exit 137, down 0\.4 s\)\n\s+last log line: Killed$/],
-    [alert('web', { kind: 'crash-looping', oom: true, downMs: undefined, logTail: [] }), /^\[alert\] CRASH-LOOPING web: .* \(exit 137, OOM\)$/],
-    [alert('web', { kind: 'recovery-failed', message: 'Deckhand could not restart web: no such image', exitCode: undefined, oom: undefined, downMs: undefined, logTail: undefined }), /^\[alert\] RECOVERY FAILED web: Deckhand could not restart web: no such image$/],
+    [
+      alert('web-r2'),
+      /^\[alert\] recovered web-r2: web-r2 died .* \(exit 137, down 0\.4 s\)\n\s+last log line: Killed$/,
+    ],
+    [
+      alert('web', { kind: 'crash-looping', oom: true, downMs: undefined, logTail: [] }),
+      /^\[alert\] CRASH-LOOPING web: .* \(exit 137, OOM\)$/,
+    ],
+    [
+      alert('web', {
+        kind: 'recovery-failed',
+        message: 'Deckhand could not restart web: no such image',
+        exitCode: undefined,
+        oom: undefined,
+        downMs: undefined,
+        logTail: undefined,
+      }),
+      /^\[alert\] RECOVERY FAILED web: Deckhand could not restart web: no such image$/,
+    ],
   ])('renders %o as one line with its facts', (a, pattern) => {
     expect(alertText(a)).toMatch(pattern);
   });

@@ -16,7 +16,10 @@ describe('the recovery schedule', () => {
   let d: RecoveringDeckhand;
 
   beforeAll(async () => {
-    d = await startDeckhand({ redisUrl: inject('redisUrl'), env: { RECOVERY_INTERVAL_MS: '2000', RECOVERY_SETTLE_MS: '500' } });
+    d = await startDeckhand({
+      redisUrl: inject('redisUrl'),
+      env: { RECOVERY_INTERVAL_MS: '2000', RECOVERY_SETTLE_MS: '500' },
+    });
   });
   afterAll(async () => {
     await d?.close();
@@ -31,7 +34,11 @@ describe('the recovery schedule', () => {
     const schedulers = await recovery.schedule.queue.getJobSchedulers();
     expect(schedulers).toHaveLength(1);
     expect(schedulers[0]).toMatchObject({ key: RECOVERY_SCHEDULER, every: 1500 });
-    const queued = (await recovery.schedule.queue.getJobCounts('delayed', 'waiting', 'prioritized')) as Record<string, number>;
+    const queued = (await recovery.schedule.queue.getJobCounts(
+      'delayed',
+      'waiting',
+      'prioritized',
+    )) as Record<string, number>;
     expect(Object.values(queued).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1);
   });
 
@@ -39,29 +46,44 @@ describe('the recovery schedule', () => {
     const queue = d.recovery.schedule.queue;
     const mark = Date.now();
     await eventually(async () => (Date.now() - mark >= 5 * 1500 ? true : undefined), 15_000, 100);
-    const runs = (await queue.getCompleted(0, 500)).filter((j) => (j.finishedOn ?? 0) > mark).length;
+    const runs = (await queue.getCompleted(0, 500)).filter(
+      (j) => (j.finishedOn ?? 0) > mark,
+    ).length;
     expect(runs).toBeGreaterThanOrEqual(4);
     expect(runs).toBeLessThanOrEqual(6);
   });
 
   it('gives a crashed container one restart and one alert, with two Deckhand processes watching', async () => {
-    const config = loadConfig({ ...d.env, RECOVERY_INTERVAL_MS: String(d.config.RECOVERY_INTERVAL_MS) });
+    const config = loadConfig({
+      ...d.env,
+      RECOVERY_INTERVAL_MS: String(d.config.RECOVERY_INTERVAL_MS),
+    });
     const redis = new Redis(redisOptions(inject('redisUrl')));
     const log = createLogger('warn', false);
     const other = new DockerBackend(d.docker, redis, config, log);
     let second: Recovery | undefined;
     try {
-      second = await startRecovery({ backend: other, redis, connection: redisOptions(inject('redisUrl')), config, log });
+      second = await startRecovery({
+        backend: other,
+        redis,
+        connection: redisOptions(inject('redisUrl')),
+        config,
+        log,
+      });
       await second.ready;
 
       await d.ok(`run -itd --name ${svc} busybox:latest sleep 1000000`);
       const before = await startedAt(d.docker, svc);
       const since = Date.now();
       await d.docker.getContainer(svc).kill();
-      await eventually(async () => {
-        const s = await startedAt(d.docker, svc);
-        return s && s !== before ? s : undefined;
-      }, 10_000, 50);
+      await eventually(
+        async () => {
+          const s = await startedAt(d.docker, svc);
+          return s && s !== before ? s : undefined;
+        },
+        10_000,
+        50,
+      );
       const alerts = await eventually(async () => {
         const a = (await d.alerts()).filter((x) => x.container === svc);
         return a.length > 0 ? a : undefined;

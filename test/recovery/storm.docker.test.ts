@@ -12,7 +12,10 @@ describe('ten protected containers killed at once', () => {
   let discord: Harness;
 
   beforeAll(async () => {
-    d = await startDeckhand({ redisUrl: inject('redisUrl'), env: { RECOVERY_INTERVAL_MS: '2000', RECOVERY_SETTLE_MS: '1000' } });
+    d = await startDeckhand({
+      redisUrl: inject('redisUrl'),
+      env: { RECOVERY_INTERVAL_MS: '2000', RECOVERY_SETTLE_MS: '1000' },
+    });
     await d.ok(`run -itd --name ${many} busybox:latest sleep 1000000`);
     await d.ok(`scale up 9 ${many}`);
     // The real bot reads this instance's alert stream, paced as in production, and posts to a stand-in
@@ -34,10 +37,14 @@ describe('ten protected containers killed at once', () => {
     const before = await Promise.all(containers.map((c) => startedAt(d.docker, c)));
     await Promise.all(containers.map((c) => d.docker.getContainer(c).kill()));
 
-    await eventually(async () => {
-      const now = await Promise.all(containers.map((c) => startedAt(d.docker, c)));
-      return now.every((s, i) => s && s !== before[i]) ? true : undefined;
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const now = await Promise.all(containers.map((c) => startedAt(d.docker, c)));
+        return now.every((s, i) => s && s !== before[i]) ? true : undefined;
+      },
+      60_000,
+      200,
+    );
     await eventually(async () => ((await d.alerts()).length >= 10 ? true : undefined), 30_000, 200);
 
     await Promise.all([d.recovery.reconcile(), d.ok('recovery'), d.ok('list')]);
@@ -47,13 +54,15 @@ describe('ten protected containers killed at once', () => {
   });
 
   it('reaches the channel as a few grouped messages, with no 429', async () => {
-    const embeds = () => discord.standIn.channelMessages(discord.standIn.alertChannelId).flatMap((m) => m.embeds);
+    const embeds = () =>
+      discord.standIn.channelMessages(discord.standIn.alertChannelId).flatMap((m) => m.embeds);
     await eventually(async () => (embeds().length >= 10 ? true : undefined), 30_000, 200);
 
     const messages = discord.standIn.channelMessages(discord.standIn.alertChannelId);
     expect(messages.length).toBeLessThanOrEqual(3);
     expect(embeds()).toHaveLength(10);
-    for (const c of containers.slice(1)) expect(embeds().some((e) => e.footer?.text?.includes(`container ${c} `))).toBe(true);
+    for (const c of containers.slice(1))
+      expect(embeds().some((e) => e.footer?.text?.includes(`container ${c} `))).toBe(true);
     expect(discord.standIn.tooManyRequests).toBe(0);
   });
 });

@@ -16,7 +16,12 @@ import {
   stopContainer,
 } from './containers.js';
 import { ensureImage, ensureProxyImage } from './images.js';
-import { type ReplicaState, listReplicas, recordsFromContainers, serviceViews } from './inventory.js';
+import {
+  type ReplicaState,
+  listReplicas,
+  recordsFromContainers,
+  serviceViews,
+} from './inventory.js';
 import { ServiceLocks } from './lock.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { Proxy, type ProxyService } from './proxy.js';
@@ -26,7 +31,11 @@ import { type ServiceRecord, StateStore, naturalOrder, replicaName } from './sto
 const PARALLEL = 4;
 
 /** Runs `fn` over `items`, at most `limit` at once, and lets every call settle before failing. */
-async function eachLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function eachLimited<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const pool = pLimit(limit);
   const results = await Promise.allSettled(items.map((item) => pool(() => fn(item))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -73,7 +82,9 @@ export class DockerBackend implements Backend {
       ...ctx,
       reserveName: async (name) => {
         // A retried job keeps the name it reserved the first time.
-        const mine = await this.store.plan(`${ctx.jobId}:image:${name}`, async () => this.store.reserve('image', name));
+        const mine = await this.store.plan(`${ctx.jobId}:image:${name}`, async () =>
+          this.store.reserve('image', name),
+        );
         return mine;
       },
     });
@@ -85,13 +96,20 @@ export class DockerBackend implements Backend {
     return this.locks.with([name], async () => {
       const existing = await this.store.get(name);
       if (existing && !(await this.createdBy(name, ctx.jobId))) {
-        throw new UserError(`a service named ${name} already exists; pick another --name or scale it`, { service: name });
+        throw new UserError(
+          `a service named ${name} already exists; pick another --name or scale it`,
+          { service: name },
+        );
       }
       await this.checkContainerCap(1);
 
       ctx.progress(`checking image ${spec.image}`);
       // The image comes first: a missing one must leave everything, the proxy included, unchanged.
-      await ensureImage(this.docker, spec.image, { timeoutMs: this.config.PULL_TIMEOUT_MS, progress: ctx.progress, log: ctx.log });
+      await ensureImage(this.docker, spec.image, {
+        timeoutMs: this.config.PULL_TIMEOUT_MS,
+        progress: ctx.progress,
+        log: ctx.log,
+      });
       const [, ports] = await Promise.all([
         this.ensureInfrastructure(ctx),
         this.store.plan(`${ctx.jobId}:ports`, () => this.assignPorts(spec.ports, name)),
@@ -112,7 +130,10 @@ export class DockerBackend implements Backend {
         await this.removeService(record, ctx);
         throw err;
       }
-      ctx.log.info({ service: name, image: spec.image, ports: this.portText(ports) }, 'service started');
+      ctx.log.info(
+        { service: name, image: spec.image, ports: this.portText(ports) },
+        'service started',
+      );
       const published = this.portText(ports);
       return {
         summary: `Started ${name} from ${spec.image}`,
@@ -121,18 +142,29 @@ export class DockerBackend implements Backend {
     });
   }
 
-  async scale(name: string, direction: 'up' | 'down', count: number, ctx: OperationContext): Promise<CommandResult> {
+  async scale(
+    name: string,
+    direction: 'up' | 'down',
+    count: number,
+    ctx: OperationContext,
+  ): Promise<CommandResult> {
     await this.records();
     return this.locks.with([name], async () => {
       const record = await this.requireService(name);
       if (record.desired === 'stopped') {
         throw new UserError(`${name} is stopped; start it before scaling`, { service: name });
       }
-      return direction === 'up' ? this.scaleUp(record, count, ctx) : this.scaleDown(record, count, ctx);
+      return direction === 'up'
+        ? this.scaleUp(record, count, ctx)
+        : this.scaleDown(record, count, ctx);
     });
   }
 
-  private async scaleUp(record: ServiceRecord, count: number, ctx: OperationContext): Promise<CommandResult> {
+  private async scaleUp(
+    record: ServiceRecord,
+    count: number,
+    ctx: OperationContext,
+  ): Promise<CommandResult> {
     const plan = await this.store.plan(`${ctx.jobId}:scale`, async () => {
       const target = record.replicas.length + count;
       if (target > this.config.MAX_REPLICAS) {
@@ -145,7 +177,10 @@ export class DockerBackend implements Backend {
       return { before: record.replicas, add: await this.freeReplicaNumbers(record, count) };
     });
     const added = plan.add.filter((n) => !record.replicas.includes(n));
-    const updated: ServiceRecord = { ...record, replicas: [...new Set([...record.replicas, ...plan.add])].sort((a, b) => a - b) };
+    const updated: ServiceRecord = {
+      ...record,
+      replicas: [...new Set([...record.replicas, ...plan.add])].sort((a, b) => a - b),
+    };
     await this.store.put(updated);
 
     try {
@@ -153,22 +188,35 @@ export class DockerBackend implements Backend {
       let done = 0;
       await eachLimited(plan.add, PARALLEL, async (n) => {
         await this.launchReplica(updated, n, ctx, added.includes(n));
-        ctx.progress(`replica ${++done}/${plan.add.length} running: ${replicaName(record.name, n)}`);
+        ctx.progress(
+          `replica ${++done}/${plan.add.length} running: ${replicaName(record.name, n)}`,
+        );
       });
       await this.refreshProxy();
     } catch (err) {
-      ctx.log.warn({ service: record.name, err }, 'scale up failed; removing the replicas it added');
+      ctx.log.warn(
+        { service: record.name, err },
+        'scale up failed; removing the replicas it added',
+      );
       const restored: ServiceRecord = { ...updated, replicas: plan.before };
       await this.store.put(restored);
-      await eachLimited(added, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
-      await this.refreshProxy().catch((e) => ctx.log.error({ err: e }, 'proxy refresh after rollback failed'));
+      await eachLimited(added, PARALLEL, (n) =>
+        removeContainer(this.docker, replicaName(record.name, n), ctx.log),
+      );
+      await this.refreshProxy().catch((e) =>
+        ctx.log.error({ err: e }, 'proxy refresh after rollback failed'),
+      );
       throw err;
     }
     ctx.log.info({ service: record.name, replicas: updated.replicas.length }, 'service scaled up');
     return { summary: `${record.name} scaled up to ${updated.replicas.length} replicas` };
   }
 
-  private async scaleDown(record: ServiceRecord, count: number, ctx: OperationContext): Promise<CommandResult> {
+  private async scaleDown(
+    record: ServiceRecord,
+    count: number,
+    ctx: OperationContext,
+  ): Promise<CommandResult> {
     const plan = await this.store.plan(`${ctx.jobId}:scale`, async () => {
       if (record.replicas.length - count < 1) {
         throw new UserError(
@@ -193,21 +241,35 @@ export class DockerBackend implements Backend {
       await removeContainer(this.docker, name, ctx.log);
       ctx.progress(`removed ${name}`);
     });
-    ctx.log.info({ service: record.name, replicas: updated.replicas.length }, 'service scaled down');
-    return { summary: `${record.name} scaled down to ${updated.replicas.length} replica${updated.replicas.length === 1 ? '' : 's'}` };
+    ctx.log.info(
+      { service: record.name, replicas: updated.replicas.length },
+      'service scaled down',
+    );
+    return {
+      summary: `${record.name} scaled down to ${updated.replicas.length} replica${updated.replicas.length === 1 ? '' : 's'}`,
+    };
   }
 
   async stop(name: string, ctx: OperationContext): Promise<CommandResult> {
     return this.withTarget(name, async ({ record, replica, targets, running }) => {
-      const alreadyIntended = record.desired === 'stopped' || (replica !== undefined && record.held.includes(replica));
-      if (alreadyIntended && !targets.some(running)) return { summary: `${name} is already stopped` };
+      const alreadyIntended =
+        record.desired === 'stopped' || (replica !== undefined && record.held.includes(replica));
+      if (alreadyIntended && !targets.some(running))
+        return { summary: `${name} is already stopped` };
 
       const updated: ServiceRecord =
-        replica === undefined ? { ...record, desired: 'stopped' } : { ...record, held: [...new Set([...record.held, replica])] };
+        replica === undefined
+          ? { ...record, desired: 'stopped' }
+          : { ...record, held: [...new Set([...record.held, replica])] };
       await this.store.put(updated);
       await this.refreshProxy();
-      await eachLimited(targets, PARALLEL, (n) => stopContainer(this.docker, replicaName(record.name, n), this.config.STOP_TIMEOUT_S));
-      ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'stopped; recovery will leave it alone');
+      await eachLimited(targets, PARALLEL, (n) =>
+        stopContainer(this.docker, replicaName(record.name, n), this.config.STOP_TIMEOUT_S),
+      );
+      ctx.log.info(
+        { service: record.name, container: replica === undefined ? undefined : name },
+        'stopped; recovery will leave it alone',
+      );
       return { summary: `Stopped ${name}; recovery will leave it alone until start ${name}` };
     });
   }
@@ -215,7 +277,8 @@ export class DockerBackend implements Backend {
   async start(name: string, ctx: OperationContext): Promise<CommandResult> {
     return this.withTarget(name, async ({ record, replica, targets, running }) => {
       const notRunning = targets.filter((n) => !running(n));
-      const intended = record.desired === 'running' && targets.every((n) => !record.held.includes(n));
+      const intended =
+        record.desired === 'running' && targets.every((n) => !record.held.includes(n));
       await this.policy?.clear(targets.map((n) => replicaName(record.name, n)));
       if (intended && notRunning.length === 0) return { summary: `${name} is already running` };
 
@@ -232,7 +295,10 @@ export class DockerBackend implements Backend {
       await this.ensureInfrastructure(ctx);
       await eachLimited(notRunning, PARALLEL, (n) => this.launchReplica(updated, n, ctx));
       await this.refreshProxy();
-      ctx.log.info({ service: record.name, container: replica === undefined ? undefined : name }, 'started; protected by recovery again');
+      ctx.log.info(
+        { service: record.name, container: replica === undefined ? undefined : name },
+        'started; protected by recovery again',
+      );
       return { summary: `Started ${name}; recovery protects it again` };
     });
   }
@@ -240,7 +306,12 @@ export class DockerBackend implements Backend {
   /** Runs `fn` under the service's lock, with its record and the replicas NAME stands for. */
   private async withTarget<T>(
     name: string,
-    fn: (target: { record: ServiceRecord; replica?: number; targets: number[]; running: (n: number) => boolean }) => Promise<T>,
+    fn: (target: {
+      record: ServiceRecord;
+      replica?: number;
+      targets: number[];
+      running: (n: number) => boolean;
+    }) => Promise<T>,
   ): Promise<T> {
     await this.records();
     const { service, replica } = await this.resolveTarget(name);
@@ -248,16 +319,32 @@ export class DockerBackend implements Backend {
       const record = await this.requireService(service);
       const live = await this.replicasOf(service);
       const targets = replica === undefined ? record.replicas : [replica];
-      return fn({ record, replica, targets, running: (n) => !!live.find((r) => r.replica === n)?.running });
+      return fn({
+        record,
+        replica,
+        targets,
+        running: (n) => !!live.find((r) => r.replica === n)?.running,
+      });
     });
   }
 
   async list(_ctx: OperationContext): Promise<CommandResult> {
     const records = await this.records();
-    const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
-    const services = serviceViews(records, live, this.config.PUBLISH_HOST_IP, await this.policy?.crashLooping());
+    const live = await listReplicas(
+      this.docker,
+      this.config.DECKHAND_INSTANCE,
+      this.config.network,
+    );
+    const services = serviceViews(
+      records,
+      live,
+      this.config.PUBLISH_HOST_IP,
+      await this.policy?.crashLooping(),
+    );
     return {
-      summary: services.length ? `${services.length} service${services.length === 1 ? '' : 's'}` : 'Nothing is running: no services yet',
+      summary: services.length
+        ? `${services.length} service${services.length === 1 ? '' : 's'}`
+        : 'Nothing is running: no services yet',
       services,
     };
   }
@@ -267,15 +354,23 @@ export class DockerBackend implements Backend {
     const details: string[] = [];
     for (const record of records) {
       if (record.desired !== 'running') continue;
-      const outcome = await this.locks.ifFree(record.name, () => this.recoverService(record.name, ctx));
-      if (outcome === undefined) ctx.log.debug({ service: record.name }, 'recovery skipped: a command holds the service');
+      const outcome = await this.locks.ifFree(record.name, () =>
+        this.recoverService(record.name, ctx),
+      );
+      if (outcome === undefined)
+        ctx.log.debug({ service: record.name }, 'recovery skipped: a command holds the service');
       else details.push(...outcome);
     }
     // A restarted replica may be back on its old address: reload anyway, so nginx stops skipping it.
     if (details.length) await this.refreshProxy({ force: true });
-    else await this.refreshProxy().catch((err) => ctx.log.warn({ err }, 'proxy refresh during recovery failed'));
+    else
+      await this.refreshProxy().catch((err) =>
+        ctx.log.warn({ err }, 'proxy refresh during recovery failed'),
+      );
     return {
-      summary: details.length ? `Recovered ${details.length} container${details.length === 1 ? '' : 's'}` : 'Nothing to recover: everything that should run is running',
+      summary: details.length
+        ? `Recovered ${details.length} container${details.length === 1 ? '' : 's'}`
+        : 'Nothing to recover: everything that should run is running',
       details,
     };
   }
@@ -301,31 +396,53 @@ export class DockerBackend implements Backend {
         continue;
       }
       await this.policy?.restarted(name, service);
-      fixed.push(state ? `restarted ${name} (was ${state.state})` : `re-created ${name} (its container was gone)`);
-      ctx.log.info({ service, container: name, was: state?.state ?? 'missing' }, 'recovered replica');
+      fixed.push(
+        state
+          ? `restarted ${name} (was ${state.state})`
+          : `re-created ${name} (its container was gone)`,
+      );
+      ctx.log.info(
+        { service, container: name, was: state?.state ?? 'missing' },
+        'recovered replica',
+      );
     }
     return fixed;
   }
 
   async quit(ctx: OperationContext): Promise<CommandResult> {
     const records = await this.records();
-    return this.locks.with(records.map((r) => r.name), async () => {
-      // Protection goes first, so recovery does not bring back what is being removed.
-      await this.store.replaceAll([]);
-      const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
-      await eachLimited(live, PARALLEL, (r) => removeContainer(this.docker, r.name, ctx.log));
-      ctx.progress(`removed ${live.length} container${live.length === 1 ? '' : 's'}`);
-      const hadProxy = await this.proxyExists();
-      await this.proxy.remove();
-      const networkRemoved = await removeNetwork(this.docker, this.config.network, this.config.DECKHAND_INSTANCE, ctx.log);
-      if (live.length === 0 && records.length === 0 && !hadProxy && !networkRemoved) {
-        return { summary: 'Nothing to remove: Deckhand manages no containers here' };
-      }
-      ctx.log.info({ containers: live.length, services: records.length }, 'quit: everything Deckhand made is removed');
-      return {
-        summary: `Removed ${live.length} container${live.length === 1 ? '' : 's'} of ${records.length} service${records.length === 1 ? '' : 's'}, the proxy and the network`,
-      };
-    });
+    return this.locks.with(
+      records.map((r) => r.name),
+      async () => {
+        // Protection goes first, so recovery does not bring back what is being removed.
+        await this.store.replaceAll([]);
+        const live = await listReplicas(
+          this.docker,
+          this.config.DECKHAND_INSTANCE,
+          this.config.network,
+        );
+        await eachLimited(live, PARALLEL, (r) => removeContainer(this.docker, r.name, ctx.log));
+        ctx.progress(`removed ${live.length} container${live.length === 1 ? '' : 's'}`);
+        const hadProxy = await this.proxyExists();
+        await this.proxy.remove();
+        const networkRemoved = await removeNetwork(
+          this.docker,
+          this.config.network,
+          this.config.DECKHAND_INSTANCE,
+          ctx.log,
+        );
+        if (live.length === 0 && records.length === 0 && !hadProxy && !networkRemoved) {
+          return { summary: 'Nothing to remove: Deckhand manages no containers here' };
+        }
+        ctx.log.info(
+          { containers: live.length, services: records.length },
+          'quit: everything Deckhand made is removed',
+        );
+        return {
+          summary: `Removed ${live.length} container${live.length === 1 ? '' : 's'} of ${records.length} service${records.length === 1 ? '' : 's'}, the proxy and the network`,
+        };
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -335,11 +452,18 @@ export class DockerBackend implements Backend {
   /** Desired state, rebuilt from the containers' labels when Redis has lost it. */
   async records(): Promise<ServiceRecord[]> {
     if (!(await this.store.isInitialised())) {
-      const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
+      const live = await listReplicas(
+        this.docker,
+        this.config.DECKHAND_INSTANCE,
+        this.config.network,
+      );
       const rebuilt = recordsFromContainers(live);
       await this.store.replaceAll(rebuilt);
       const level = rebuilt.length ? 'info' : 'debug';
-      this.log[level]({ services: rebuilt.map((r) => r.name) }, 'desired state was missing from Redis; rebuilt it from container labels');
+      this.log[level](
+        { services: rebuilt.map((r) => r.name) },
+        'desired state was missing from Redis; rebuilt it from container labels',
+      );
     }
     return this.store.all();
   }
@@ -349,7 +473,11 @@ export class DockerBackend implements Backend {
     const records = await this.store.all();
     const published = records.filter((r) => r.spec.ports.length > 0);
     if (published.length === 0 && !(await this.proxyExists())) return;
-    const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
+    const live = await listReplicas(
+      this.docker,
+      this.config.DECKHAND_INSTANCE,
+      this.config.network,
+    );
     const services: ProxyService[] = published.map((r) => ({
       name: r.name,
       ports: r.spec.ports.map((p) => ({
@@ -401,7 +529,12 @@ export class DockerBackend implements Backend {
   }
 
   /** Creates (or re-creates) and starts one replica from the service's spec. */
-  private async launchReplica(record: ServiceRecord, n: number, ctx: OperationContext, fresh = false): Promise<void> {
+  private async launchReplica(
+    record: ServiceRecord,
+    n: number,
+    ctx: OperationContext,
+    fresh = false,
+  ): Promise<void> {
     const name = replicaName(record.name, n);
     // A fresh replica number was just checked free; a stale container there is replaced on conflict.
     const inspect = fresh
@@ -411,15 +544,24 @@ export class DockerBackend implements Backend {
           .inspect()
           .catch(() => undefined);
     if (!inspect || inspect.Config.Labels?.['deckhand.service'] !== record.name) {
-      await createReplica(this.docker, replicaCreateOptions(record.name, n, record.spec, this.config, ctx.jobId), this.config, ctx.log);
+      await createReplica(
+        this.docker,
+        replicaCreateOptions(record.name, n, record.spec, this.config, ctx.jobId),
+        this.config,
+        ctx.log,
+      );
     }
     await startContainer(this.docker, name);
   }
 
   private async removeService(record: ServiceRecord, ctx: OperationContext): Promise<void> {
     await this.store.delete(record.name);
-    await eachLimited(record.replicas, PARALLEL, (n) => removeContainer(this.docker, replicaName(record.name, n), ctx.log));
-    await this.refreshProxy().catch((err) => ctx.log.error({ err }, 'proxy refresh after rollback failed'));
+    await eachLimited(record.replicas, PARALLEL, (n) =>
+      removeContainer(this.docker, replicaName(record.name, n), ctx.log),
+    );
+    await this.refreshProxy().catch((err) =>
+      ctx.log.error({ err }, 'proxy refresh after rollback failed'),
+    );
   }
 
   private async createdBy(service: string, jobId: string): Promise<boolean> {
@@ -455,8 +597,15 @@ export class DockerBackend implements Backend {
       .then(() => true)
       .catch(() => false);
     const known = (await this.store.all()).map((r) => r.name);
-    if (exists) return new UserError(`${name} is not a container Deckhand made; Deckhand only manages its own`, { container: name });
-    return new UserError(`no service named ${name}${known.length ? ` (services: ${known.join(', ')})` : ' (there are no services yet)'}`, { service: name });
+    if (exists)
+      return new UserError(
+        `${name} is not a container Deckhand made; Deckhand only manages its own`,
+        { container: name },
+      );
+    return new UserError(
+      `no service named ${name}${known.length ? ` (services: ${known.join(', ')})` : ' (there are no services yet)'}`,
+      { service: name },
+    );
   }
 
   private async replicasOf(service: string): Promise<ReplicaState[]> {
@@ -467,16 +616,25 @@ export class DockerBackend implements Backend {
   private async pickServiceName(requested: string | undefined): Promise<string> {
     if (requested) {
       if (await this.store.get(requested)) {
-        throw new UserError(`a service named ${requested} already exists; pick another --name or scale it`, { service: requested });
+        throw new UserError(
+          `a service named ${requested} already exists; pick another --name or scale it`,
+          { service: requested },
+        );
       }
       const clash = await this.docker
         .getContainer(requested)
         .inspect()
         .then(() => true)
         .catch(() => false);
-      if (clash) throw new UserError(`a container named ${requested} already exists that Deckhand does not manage as a service`, { container: requested });
+      if (clash)
+        throw new UserError(
+          `a container named ${requested} already exists that Deckhand does not manage as a service`,
+          { container: requested },
+        );
       if (!(await this.store.reserve('service', requested, 600))) {
-        throw new UserError(`another command is creating a service named ${requested} right now`, { service: requested });
+        throw new UserError(`another command is creating a service named ${requested} right now`, {
+          service: requested,
+        });
       }
       return requested;
     }
@@ -493,7 +651,8 @@ export class DockerBackend implements Backend {
       if (m) used.add(Number(m[1]));
     }
     for (let i = 1; ; i++) {
-      if (!used.has(i) && (await this.store.reserve('service', `worker${i}`, 600))) return `worker${i}`;
+      if (!used.has(i) && (await this.store.reserve('service', `worker${i}`, 600)))
+        return `worker${i}`;
     }
   }
 
@@ -506,16 +665,25 @@ export class DockerBackend implements Backend {
         .getContainer(replicaName(record.name, n))
         .inspect()
         .catch(() => undefined);
-      const foreign = info && (info.Config.Labels?.['deckhand.instance'] !== this.config.DECKHAND_INSTANCE || info.Config.Labels?.['deckhand.service'] !== record.name);
+      const foreign =
+        info &&
+        (info.Config.Labels?.['deckhand.instance'] !== this.config.DECKHAND_INSTANCE ||
+          info.Config.Labels?.['deckhand.service'] !== record.name);
       if (!foreign) picked.push(n);
     }
     return picked;
   }
 
   private async checkContainerCap(adding: number): Promise<void> {
-    const live = await listReplicas(this.docker, this.config.DECKHAND_INSTANCE, this.config.network);
+    const live = await listReplicas(
+      this.docker,
+      this.config.DECKHAND_INSTANCE,
+      this.config.network,
+    );
     if (live.length + adding > this.config.MAX_CONTAINERS) {
-      throw new UserError(`Deckhand manages ${live.length} containers; ${adding} more would exceed MAX_CONTAINERS=${this.config.MAX_CONTAINERS}`);
+      throw new UserError(
+        `Deckhand manages ${live.length} containers; ${adding} more would exceed MAX_CONTAINERS=${this.config.MAX_CONTAINERS}`,
+      );
     }
   }
 
@@ -531,13 +699,20 @@ export class DockerBackend implements Backend {
     for (const p of ports) {
       if (p.hostPort !== undefined) {
         const owner = taken.get(p.hostPort);
-        if (owner) throw new UserError(`host port ${p.hostPort} is already published by ${owner}`, { service });
+        if (owner)
+          throw new UserError(`host port ${p.hostPort} is already published by ${owner}`, {
+            service,
+          });
         if (!(await this.proxy.isHostPortFree(p.hostPort, p.protocol))) {
           throw new UserError(`host port ${p.hostPort} is already in use on the host`, { service });
         }
         assigned.push(p);
       } else {
-        const port = await this.proxy.freeHostPort(this.config.PROXY_PORT_RANGE, new Set(taken.keys()), p.protocol);
+        const port = await this.proxy.freeHostPort(
+          this.config.PROXY_PORT_RANGE,
+          new Set(taken.keys()),
+          p.protocol,
+        );
         assigned.push({ ...p, hostPort: port });
       }
       taken.set(assigned.at(-1)!.hostPort!, service);
@@ -546,7 +721,10 @@ export class DockerBackend implements Backend {
   }
 
   private portText(ports: PortSpec[]): string[] {
-    return ports.map((p) => `${p.hostIp ?? this.config.PUBLISH_HOST_IP}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
+    return ports.map(
+      (p) =>
+        `${p.hostIp ?? this.config.PUBLISH_HOST_IP}:${p.hostPort}->${p.containerPort}/${p.protocol}`,
+    );
   }
 }
 
