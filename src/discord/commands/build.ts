@@ -1,7 +1,12 @@
-import { SlashCommandBuilder } from 'discord.js';
+import { SlashCommandBuilder, type SlashCommandStringOption } from 'discord.js';
 import { UserError } from '../../core/errors.js';
 import { planFromWords } from './console-line.js';
 import type { SlashCommand } from './slash-command.js';
+
+const fileOption = (o: SlashCommandStringOption) =>
+  o.setName('file').setDescription('File in myimages/').setRequired(true).setAutocomplete(true);
+const packageOption = (o: SlashCommandStringOption) =>
+  o.setName('package').setDescription('Debian package name, e.g. curl').setRequired(true);
 
 const data = new SlashCommandBuilder()
   .setName('build')
@@ -10,36 +15,20 @@ const data = new SlashCommandBuilder()
     s
       .setName('copy')
       .setDescription('Copy a file from myimages/ into the image')
-      .addStringOption((o) =>
-        o
-          .setName('file')
-          .setDescription('File in myimages/')
-          .setRequired(true)
-          .setAutocomplete(true),
-      ),
+      .addStringOption(fileOption),
   )
   .addSubcommand((s) =>
     s
       .setName('install')
       .setDescription('apt-install a Debian package into the image')
-      .addStringOption((o) =>
-        o.setName('package').setDescription('Debian package name, e.g. curl').setRequired(true),
-      ),
+      .addStringOption(packageOption),
   )
   .addSubcommand((s) =>
     s
       .setName('both')
       .setDescription('Install a Debian package and copy a file from myimages/')
-      .addStringOption((o) =>
-        o.setName('package').setDescription('Debian package name, e.g. curl').setRequired(true),
-      )
-      .addStringOption((o) =>
-        o
-          .setName('file')
-          .setDescription('File in myimages/')
-          .setRequired(true)
-          .setAutocomplete(true),
-      ),
+      .addStringOption(packageOption)
+      .addStringOption(fileOption),
   )
   .addSubcommand((s) =>
     s
