@@ -3,7 +3,7 @@ import { quote } from 'shell-quote';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/log.js';
-import { RedisMissingError, redisOptions } from './core/redis.js';
+import { RedisMissingError, RedisUnreachableError, redisOptions } from './core/redis.js';
 import { alertText } from './recovery/alert-text.js';
 import { followAlerts } from './recovery/follow-alerts.js';
 import { startRecovery } from './recovery/start-recovery.js';
@@ -21,7 +21,7 @@ import { gatewayCheck } from './ops/checks.js';
 function setup(interactive = false): { config: Config; log: Logger } {
   const config = loadConfig();
   // At a console the replies speak for themselves; logs stay for warnings unless LOG_LEVEL asks for more.
-  const level = interactive && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL;
+  const level = interactive && !process.env.LOG_LEVEL ? 'error' : config.LOG_LEVEL;
   return { config, log: createLogger(level) };
 }
 
@@ -134,7 +134,9 @@ program
   .action(async (words: string[]) => {
     const { config, log } = setup(true);
     const rt = await openRuntime(config, log, true);
-    const worker = await startWorkerProcess(rt);
+    // A running Deckhand already carries commands out; only without one does exec bring its own.
+    const others = await rt.queue.queue.getWorkersCount();
+    const worker = others > 0 ? undefined : await startWorkerProcess(rt);
     // Several words were already split by the caller's shell: quote them so they split the same way again.
     const line = words.length === 1 ? words[0]! : quote(words);
     const outcome = await runLine(
@@ -147,7 +149,8 @@ program
       (line) => process.stderr.write(`  … ${line}\n`),
     );
     (outcome.ok ? process.stdout : process.stderr).write(`${outcome.output}\n`);
-    await closeWorker(rt, worker);
+    if (worker) await closeWorker(rt, worker);
+    else await rt.close();
     process.exit(outcome.ok ? 0 : 1);
   });
 
@@ -214,7 +217,8 @@ try {
   if (
     err instanceof ConfigError ||
     err instanceof DockerUnreachableError ||
-    err instanceof RedisMissingError
+    err instanceof RedisMissingError ||
+    err instanceof RedisUnreachableError
   ) {
     process.stderr.write(`deckhand: ${err.message}\n`);
     process.exit(2);

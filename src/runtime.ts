@@ -2,7 +2,7 @@ import Dockerode from 'dockerode';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
-import { redisOptions, resolveRedis } from './core/redis.js';
+import { checkRedis, redisOptions, resolveRedis } from './core/redis.js';
 import { DockerBackend } from './engine/docker/docker-backend.js';
 import { CommandQueue } from './jobs/queue.js';
 import { startWorker, type CommandHooks } from './jobs/worker.js';
@@ -59,6 +59,13 @@ export async function openRuntime(
   const connection = redisOptions(resolved.url);
   const redis = new Redis(connection);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await checkRedis(redis, resolved.url);
+  } catch (err) {
+    redis.disconnect();
+    await resolved.stop?.();
+    throw err;
+  }
   const prefix = `deckhand:${config.DECKHAND_INSTANCE}`;
   const queue = new CommandQueue(connection, prefix);
   const backend = docker

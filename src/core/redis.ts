@@ -49,6 +49,37 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Thrown when the configured Redis does not answer; the message names where Deckhand looked. */
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+}
+
+/** Pings Redis once, bounded, so a wrong REDIS_URL is one clear error instead of endless retries. */
+export async function checkRedis(
+  redis: { ping(): Promise<unknown> },
+  url: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  const where = new URL(url);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } catch (err) {
+    throw new RedisUnreachableError(
+      `cannot reach Redis at ${where.hostname}:${where.port || 6379}: ${(err as Error).message}; ` +
+        'check REDIS_URL, or unset it to let Deckhand find or start one',
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Thrown when no Redis is configured, none answers locally, and redis-server is not installed. */
 export class RedisMissingError extends Error {
   override readonly name = 'RedisMissingError';
@@ -107,7 +138,16 @@ export async function resolveRedis(
 ): Promise<{ url: string; stop?: () => Promise<void> }> {
   if (configured) return { url: configured };
   if (await portAnswers(6379)) return { url: 'redis://127.0.0.1:6379' };
-  const started = await startPrivateRedis(log);
+  // On the default port, so a console and the exec commands run beside it share one state.
+  const started = await startPrivateRedis(undefined, { port: 6379 }).catch(() =>
+    startPrivateRedis(),
+  );
+  log.warn(
+    { redisPort: started.port },
+    `no REDIS_URL and nothing on 127.0.0.1:6379: started a private redis-server on port ${started.port}, ` +
+      'without persistence, that stops with this process; other Deckhand processes started meanwhile share it. ' +
+      'For state that outlives it, run redis-server or set REDIS_URL',
+  );
   return { url: started.url, stop: started.stop };
 }
 

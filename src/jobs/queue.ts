@@ -84,7 +84,16 @@ export class CommandQueue {
           { kind: 'internal', message: `job ${jobId} is no longer known to the queue` },
           jobId,
         );
-      return await job.waitUntilFinished(events, options.timeoutMs);
+      // The event can slip past a listener that only just connected; a slow poll catches that.
+      const polling = new AbortController();
+      try {
+        return await Promise.race([
+          job.waitUntilFinished(events, options.timeoutMs),
+          this.pollFinished(job, polling.signal),
+        ]);
+      } finally {
+        polling.abort();
+      }
     } catch (err) {
       if (err instanceof JobFailedError) throw err;
       const message = (err as Error).message ?? String(err);
@@ -103,11 +112,31 @@ export class CommandQueue {
     }
   }
 
+  /** Resolves (or rejects) once the job is found finished, checking every second until aborted. */
+  private async pollFinished(
+    job: Job<CommandJob, CommandResult>,
+    signal: AbortSignal,
+  ): Promise<CommandResult> {
+    while (!signal.aborted) {
+      await new Promise((r) => setTimeout(r, 1000).unref());
+      if (signal.aborted) break;
+      const state = await job.getState().catch(() => 'unknown');
+      if (state === 'completed' || state === 'failed') {
+        const done = await Job.fromId<CommandJob, CommandResult>(this.queue, job.id!);
+        if (state === 'completed') return done!.returnvalue;
+        throw new Error(done?.failedReason ?? 'the job failed');
+      }
+    }
+    return new Promise<never>(() => undefined);
+  }
+
   /** Submits and waits in one step, for the console and scripts. */
   async run(
     payload: CommandJob,
     options: WaitOptions,
   ): Promise<{ jobId: string; result: CommandResult }> {
+    // Listen before submitting, so a result that comes back at once is not missed.
+    await this.queueEvents();
     const jobId = await this.submit(payload);
     return { jobId, result: await this.wait(jobId, options) };
   }

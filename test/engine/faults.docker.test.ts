@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -148,6 +149,28 @@ describe('Docker answers that mean the goal is reached, and teardown order', () 
       await dockerExec(engine, proxy, ['rm', '-f', '/etc/nginx/deckhand/broken.conf']);
     }
     expect(await engine.ok(`scale up 1 ${svc}`)).toMatch(/3 replicas/);
+  });
+
+  it('gives a name back when its run fails, and keeps tcp and udp of one port apart', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const busy = (blocker.address() as net.AddressInfo).port;
+    try {
+      const failed = await engine.exec(
+        `run -d -p 127.0.0.1:${busy}:80 --name ${again}-x nginx:alpine`,
+      );
+      expect(failed.ok).toBe(false);
+      expect(failed.output).toMatch(new RegExp(`${busy}/tcp is already in use`));
+    } finally {
+      blocker.close();
+    }
+    const port = busy;
+    expect(
+      await engine.ok(
+        `run -d -p 127.0.0.1:${port}:80 -p 127.0.0.1:${port}:80/udp --name ${again}-x nginx:alpine`,
+      ),
+    ).toMatch(/Started/);
+    expect((await httpGet(port)).status).toBe(200);
   });
 
   it('answers "already stopped" and "already running" without an error', async () => {

@@ -85,7 +85,15 @@ export async function createReplica(
   try {
     return await docker.createContainer(options);
   } catch (err) {
-    if (dockerStatus(err) !== 409) throw engineError(err, 'container.create', name);
+    const status = dockerStatus(err);
+    // 400: the engine refuses the request as given (an image without a command, say): the user's to fix.
+    if (status === 400) {
+      throw new UserError(`could not create ${name}: ${engineMessage(err)}`, {
+        container: name,
+        statusCode: status,
+      });
+    }
+    if (status !== 409) throw engineError(err, 'container.create', name);
   }
   const existing = await docker.getContainer(name).inspect();
   const labels = existing.Config.Labels;

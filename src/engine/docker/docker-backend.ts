@@ -93,53 +93,61 @@ export class DockerBackend implements Backend {
   async run(spec: RunSpec, ctx: OperationContext): Promise<CommandResult> {
     await this.records();
     const name = await this.store.plan(`${ctx.jobId}:name`, () => this.pickServiceName(spec.name));
-    return this.locks.with([name], async () => {
-      const existing = await this.store.get(name);
-      if (existing && !(await this.createdBy(name, ctx.jobId))) {
-        throw new UserError(
-          `a service named ${name} already exists; pick another --name or scale it`,
-          { service: name },
-        );
-      }
-      await this.checkContainerCap(1);
-
-      ctx.progress(`checking image ${spec.image}`);
-      // The image comes first: a missing one must leave everything, the proxy included, unchanged.
-      await ensureImage(this.docker, spec.image, {
-        timeoutMs: this.config.PULL_TIMEOUT_MS,
-        progress: ctx.progress,
-        log: ctx.log,
-      });
-      const [, ports] = await Promise.all([
-        this.ensureInfrastructure(ctx),
-        this.store.plan(`${ctx.jobId}:ports`, () => this.assignPorts(spec.ports, name)),
-      ]);
-      const record: ServiceRecord = {
-        name,
-        spec: { ...spec, name, ports },
-        replicas: [1],
-        desired: 'running',
-        held: [],
-        createdAt: new Date().toISOString(),
-      };
-      await this.store.put(record);
-      try {
-        await this.launchReplica(record, 1, ctx);
-        await this.refreshProxy();
-      } catch (err) {
-        await this.removeService(record, ctx);
+    // A run that fails gives its name back at once, so the user can try again with it.
+    return this.locks
+      .with([name], () => this.runAs(name, spec, ctx))
+      .catch(async (err: unknown) => {
+        if (!(await this.store.get(name))) await this.store.release('service', name);
         throw err;
-      }
-      ctx.log.info(
-        { service: name, image: spec.image, ports: this.portText(ports) },
-        'service started',
+      });
+  }
+
+  private async runAs(name: string, spec: RunSpec, ctx: OperationContext): Promise<CommandResult> {
+    const existing = await this.store.get(name);
+    if (existing && !(await this.createdBy(name, ctx.jobId))) {
+      throw new UserError(
+        `a service named ${name} already exists; pick another --name or scale it`,
+        { service: name },
       );
-      const published = this.portText(ports);
-      return {
-        summary: `Started ${name} from ${spec.image}`,
-        details: published.length ? [`published through the proxy: ${published.join(', ')}`] : [],
-      };
+    }
+    await this.checkContainerCap(1);
+
+    ctx.progress(`checking image ${spec.image}`);
+    // The image comes first: a missing one must leave everything, the proxy included, unchanged.
+    await ensureImage(this.docker, spec.image, {
+      timeoutMs: this.config.PULL_TIMEOUT_MS,
+      progress: ctx.progress,
+      log: ctx.log,
     });
+    const [, ports] = await Promise.all([
+      this.ensureInfrastructure(ctx),
+      this.store.plan(`${ctx.jobId}:ports`, () => this.assignPorts(spec.ports, name)),
+    ]);
+    const record: ServiceRecord = {
+      name,
+      spec: { ...spec, name, ports },
+      replicas: [1],
+      desired: 'running',
+      held: [],
+      createdAt: new Date().toISOString(),
+    };
+    await this.store.put(record);
+    try {
+      await this.launchReplica(record, 1, ctx);
+      await this.refreshProxy();
+    } catch (err) {
+      await this.removeService(record, ctx);
+      throw err;
+    }
+    ctx.log.info(
+      { service: name, image: spec.image, ports: this.portText(ports) },
+      'service started',
+    );
+    const published = this.portText(ports);
+    return {
+      summary: `Started ${name} from ${spec.image}`,
+      details: published.length ? [`published through the proxy: ${published.join(', ')}`] : [],
+    };
   }
 
   async scale(
@@ -691,31 +699,42 @@ export class DockerBackend implements Backend {
   private async assignPorts(ports: PortSpec[], service: string): Promise<PortSpec[]> {
     if (ports.length === 0) return [];
     await this.ensureProxy();
-    const taken = new Map<number, string>();
+    // A host port is taken per protocol: 53/tcp and 53/udp are two different sockets.
+    const taken = new Map<string, string>();
+    const key = (port: number, protocol: string) => `${port}/${protocol}`;
     for (const r of await this.store.all()) {
-      for (const p of r.spec.ports) if (p.hostPort) taken.set(p.hostPort, r.name);
+      for (const p of r.spec.ports) if (p.hostPort) taken.set(key(p.hostPort, p.protocol), r.name);
     }
     const assigned: PortSpec[] = [];
     for (const p of ports) {
       if (p.hostPort !== undefined) {
-        const owner = taken.get(p.hostPort);
+        const owner = taken.get(key(p.hostPort, p.protocol));
         if (owner)
-          throw new UserError(`host port ${p.hostPort} is already published by ${owner}`, {
-            service,
-          });
+          throw new UserError(
+            `host port ${p.hostPort}/${p.protocol} is already published by ${owner}`,
+            {
+              service,
+            },
+          );
         if (!(await this.proxy.isHostPortFree(p.hostPort, p.protocol))) {
-          throw new UserError(`host port ${p.hostPort} is already in use on the host`, { service });
+          throw new UserError(
+            `host port ${p.hostPort}/${p.protocol} is already in use on the host`,
+            {
+              service,
+            },
+          );
         }
         assigned.push(p);
       } else {
+        const sameProtocol = [...taken.keys()].filter((k) => k.endsWith(`/${p.protocol}`));
         const port = await this.proxy.freeHostPort(
           this.config.PROXY_PORT_RANGE,
-          new Set(taken.keys()),
+          new Set(sameProtocol.map((k) => Number(k.split('/')[0]))),
           p.protocol,
         );
         assigned.push({ ...p, hostPort: port });
       }
-      taken.set(assigned.at(-1)!.hostPort!, service);
+      taken.set(key(assigned.at(-1)!.hostPort!, p.protocol), service);
     }
     return assigned;
   }

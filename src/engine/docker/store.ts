@@ -89,6 +89,11 @@ export class StateStore {
     return JSON.parse((await this.redis.get(key)) ?? JSON.stringify(plan)) as T;
   }
 
+  /** Gives a claimed name back. */
+  async release(kind: string, name: string): Promise<void> {
+    await this.redis.del(this.key('reserved', kind, name));
+  }
+
   /** Atomically claims a name (an image tag, say) for a while; false when someone holds it. */
   async reserve(kind: string, name: string, ttlSeconds = 3600): Promise<boolean> {
     return (
