@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMemory } from '../commands/resources.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const idList = z
@@ -16,7 +17,13 @@ const portRange = z
   .regex(/^\d{1,5}-\d{1,5}$/, 'must look like 20000-29999')
   .transform((v) => v.split('-').map(Number) as [number, number])
   .refine(([lo, hi]) => lo >= 1 && hi <= 65535 && lo <= hi, 'must be a range inside 1-65535');
-const memory = z.string().regex(/^\d+[bkmg]?$/i, 'must be a size such as 512m or 2g');
+const memory = z.string().refine((v) => {
+  try {
+    return parseMemory(v) > 0;
+  } catch {
+    return false;
+  }
+}, 'must be a size of at least 6m, such as 512m or 2g');
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be a Docker-style name');
 
 /** Every setting Deckhand reads from its environment, with its default. */
@@ -99,6 +106,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const c = parsed.data;
+  const clashes = [
+    parseMemory(c.DEFAULT_MEMORY) > parseMemory(c.MAX_MEMORY) &&
+      `DEFAULT_MEMORY: ${c.DEFAULT_MEMORY} is above MAX_MEMORY ${c.MAX_MEMORY}`,
+    c.DEFAULT_CPUS > c.MAX_CPUS &&
+      `DEFAULT_CPUS: ${c.DEFAULT_CPUS} is above MAX_CPUS ${c.MAX_CPUS}`,
+  ].filter((line): line is string => typeof line === 'string');
+  if (clashes.length) throw new ConfigError(`invalid configuration:\n  ${clashes.join('\n  ')}`);
   return Object.freeze({
     ...c,
     network: c.DECKHAND_NETWORK ?? c.DECKHAND_INSTANCE,

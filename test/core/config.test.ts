@@ -38,3 +38,12 @@ describe('configuration', () => {
     expect(loadConfig({ DISCORD_TOKEN: '' }).DISCORD_TOKEN).toBeUndefined();
   });
 });
+
+describe('defaults against maxima', () => {
+  it.each([
+    [{ DEFAULT_MEMORY: '8g', MAX_MEMORY: '4g' }, /DEFAULT_MEMORY.*MAX_MEMORY/],
+    [{ DEFAULT_CPUS: '8', MAX_CPUS: '4' }, /DEFAULT_CPUS.*MAX_CPUS/],
+  ])('refuses a default above its maximum (%j)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
