@@ -142,12 +142,13 @@ export async function resolveRedis(
   const started = await startPrivateRedis(undefined, { port: 6379 }).catch(() =>
     startPrivateRedis(),
   );
-  log.warn(
-    { redisPort: started.port },
+  const notice =
     `no REDIS_URL and nothing on 127.0.0.1:6379: started a private redis-server on port ${started.port}, ` +
-      'without persistence, that stops with this process; other Deckhand processes started meanwhile share it. ' +
-      'For state that outlives it, run redis-server or set REDIS_URL',
-  );
+    'without persistence, that stops with this process; other Deckhand processes started meanwhile share it. ' +
+    'For state that outlives it, run redis-server or set REDIS_URL';
+  log.warn({ redisPort: started.port }, notice);
+  // A console hides warnings from its log; this one the person at it should still read.
+  if (!log.isLevelEnabled('warn')) process.stderr.write(`deckhand: ${notice}\n`);
   return { url: started.url, stop: started.stop };
 }
 
