@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -145,13 +146,10 @@ export async function removeLabelled(docker: Dockerode, instance: string): Promi
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight (a pool, not batches). */
+/** Runs `fn` over `items`, at most `limit` at once (a pool, as the issue's floor is measured). */
 export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
+  const limited = pLimit(limit);
+  await Promise.all(items.map((item) => limited(() => fn(item))));
 }
 
 /** Wall-clock milliseconds `fn` took. */
