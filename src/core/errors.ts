@@ -37,3 +37,11 @@ export function isTransient(err: unknown): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EAI_AGAIN'].includes(code)
   );
 }
+
+/** The message the engine put in an API error, without dockerode's "(HTTP code …)" prefix. */
+export function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } } | null)?.json;
+  if (json && typeof json.message === 'string') return json.message.trim();
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import { parseMemory } from '../../commands/resources.js';
-import { EngineError, UserError, dockerStatus } from '../../core/errors.js';
+import { EngineError, UserError, dockerStatus, engineMessage } from '../../core/errors.js';
 import type { RunSpec } from '../../core/types.js';
 import { LABEL, isOwned, ownedLabels } from './labels.js';
 import { replicaName } from './store.js';
@@ -185,12 +185,5 @@ function engineError(err: unknown, action: string, container: string): Error {
     `${action} failed for ${container}: ${engineMessage(err)}`,
     { action, container, statusCode: status },
     { cause: err },
-  );
-}
-
-/** The engine's own explanation inside a dockerode error. */
-export function engineMessage(err: unknown): string {
-  return (
-    (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err)
   );
 }

@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import tar from 'tar-stream';
 import type { Config } from '../../core/config.js';
-import { dockerStatus, UserError } from '../../core/errors.js';
+import { dockerStatus, engineMessage, UserError } from '../../core/errors.js';
 import { ownedLabels } from './labels.js';
 
 /** One JSON record of the engine's pull, build or import stream. */
@@ -79,14 +79,6 @@ function parseRecord(line: string): EngineRecord {
   } catch {
     return { stream: line };
   }
-}
-
-/** The message the engine put in an API error, without dockerode's "(HTTP code …)" prefix. */
-export function engineMessage(err: unknown): string {
-  const json = (err as { json?: { message?: unknown } } | null)?.json;
-  if (json && typeof json.message === 'string') return json.message.trim();
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** Options shared by every pull. */
