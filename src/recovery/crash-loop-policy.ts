@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { UserError, dockerStatus } from '../core/errors.js';
 import type { RecoveryPolicy } from '../engine/docker/docker-backend.js';
+import { LABEL } from '../engine/docker/labels.js';
 import type { AlertSink } from './alert-sink.js';
 import { type CrashLoopSettings, backoffDelay, decide, startsNewStreak } from './backoff.js';
 import { logTail } from './log-tail.js';
@@ -187,7 +188,7 @@ export class CrashLoopPolicy implements RecoveryPolicy {
       const info = await this.inspect(container);
       if (!info?.State.Running) continue;
       const streak = await this.read(container);
-      const service = info.Config.Labels?.['deckhand.service'] ?? container;
+      const service = info.Config.Labels?.[LABEL.service] ?? container;
       if (!(await this.claim(container, 'recovered'))) continue;
       const downMs =
         streak.downSince !== undefined && streak.restartedAt !== undefined

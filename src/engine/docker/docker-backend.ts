@@ -22,6 +22,7 @@ import {
   recordsFromContainers,
   serviceViews,
 } from './inventory.js';
+import { LABEL, isOwned } from './labels.js';
 import { ServiceLocks } from './lock.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { Proxy, type ProxyService } from './proxy.js';
@@ -551,7 +552,7 @@ export class DockerBackend implements Backend {
           .getContainer(name)
           .inspect()
           .catch(() => undefined);
-    if (!inspect || inspect.Config.Labels?.['deckhand.service'] !== record.name) {
+    if (!inspect || inspect.Config.Labels?.[LABEL.service] !== record.name) {
       await createReplica(
         this.docker,
         replicaCreateOptions(record.name, n, record.spec, this.config, ctx.jobId),
@@ -577,7 +578,7 @@ export class DockerBackend implements Backend {
       .getContainer(service)
       .inspect()
       .catch(() => undefined);
-    return info?.Config.Labels?.['deckhand.job'] === jobId;
+    return info?.Config.Labels?.[LABEL.job] === jobId;
   }
 
   private async requireService(name: string): Promise<ServiceRecord> {
@@ -675,8 +676,8 @@ export class DockerBackend implements Backend {
         .catch(() => undefined);
       const foreign =
         info &&
-        (info.Config.Labels?.['deckhand.instance'] !== this.config.DECKHAND_INSTANCE ||
-          info.Config.Labels?.['deckhand.service'] !== record.name);
+        (!isOwned(info.Config.Labels, this.config.DECKHAND_INSTANCE) ||
+          info.Config.Labels?.[LABEL.service] !== record.name);
       if (!foreign) picked.push(n);
     }
     return picked;
