@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Backend, OperationContext } from '../../core/backend.js';
 import { proxyReloadsTotal } from '../../ops/metrics.js';
 import type { Config } from '../../core/config.js';
-import { UserError } from '../../core/errors.js';
+import { UserError, dockerStatus } from '../../core/errors.js';
 import type { BuildRequest, CommandResult, PortSpec, RunSpec } from '../../core/types.js';
 import { buildImage } from './build.js';
 import {
@@ -525,12 +525,18 @@ export class DockerBackend implements Backend {
       .map((r) => r.ip!);
   }
 
+  /** The container's inspect, or undefined when there is none (404); other engine errors throw. */
+  private async inspect(name: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(name).inspect();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
   private async proxyExists(): Promise<boolean> {
-    return this.docker
-      .getContainer(this.config.proxyName)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
+    return (await this.inspect(this.config.proxyName)) !== undefined;
   }
 
   private async ensureInfrastructure(ctx: OperationContext): Promise<void> {
@@ -546,12 +552,7 @@ export class DockerBackend implements Backend {
   ): Promise<void> {
     const name = replicaName(record.name, n);
     // A fresh replica number was just checked free; a stale container there is replaced on conflict.
-    const inspect = fresh
-      ? undefined
-      : await this.docker
-          .getContainer(name)
-          .inspect()
-          .catch(() => undefined);
+    const inspect = fresh ? undefined : await this.inspect(name);
     if (!inspect || inspect.Config.Labels?.[LABEL.service] !== record.name) {
       await createReplica(
         this.docker,
@@ -574,10 +575,7 @@ export class DockerBackend implements Backend {
   }
 
   private async createdBy(service: string, jobId: string): Promise<boolean> {
-    const info = await this.docker
-      .getContainer(service)
-      .inspect()
-      .catch(() => undefined);
+    const info = await this.inspect(service);
     return info?.Config.Labels?.[LABEL.job] === jobId;
   }
 
@@ -600,11 +598,7 @@ export class DockerBackend implements Backend {
   }
 
   private async unknownName(name: string): Promise<UserError> {
-    const exists = await this.docker
-      .getContainer(name)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
+    const exists = (await this.inspect(name)) !== undefined;
     const known = (await this.store.all()).map((r) => r.name);
     if (exists)
       return new UserError(
@@ -630,11 +624,7 @@ export class DockerBackend implements Backend {
           { service: requested },
         );
       }
-      const clash = await this.docker
-        .getContainer(requested)
-        .inspect()
-        .then(() => true)
-        .catch(() => false);
+      const clash = (await this.inspect(requested)) !== undefined;
       if (clash)
         throw new UserError(
           `a container named ${requested} already exists that Deckhand does not manage as a service`,
@@ -670,10 +660,7 @@ export class DockerBackend implements Backend {
     const picked: number[] = [];
     for (let n = 2; picked.length < count; n++) {
       if (record.replicas.includes(n)) continue;
-      const info = await this.docker
-        .getContainer(replicaName(record.name, n))
-        .inspect()
-        .catch(() => undefined);
+      const info = await this.inspect(replicaName(record.name, n));
       const foreign =
         info &&
         (!isOwned(info.Config.Labels, this.config.DECKHAND_INSTANCE) ||
